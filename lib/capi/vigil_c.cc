@@ -1,0 +1,573 @@
+// The C ABI (include/vigil/vigil.h): thin wrappers over the C++ API. Each
+// entry point converts arguments, calls the C++ API, maps a non-OK Status to
+// a negative errno plus the thread-local message, and catches every
+// exception. No behaviour lives here that the C++ API does not have.
+#include "vigil/vigil.h"
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "vigil/capture.hpp"
+#include "vigil/event.hpp"
+#include "vigil/fields.hpp"
+#include "vigil/status.hpp"
+#include "vigil/version.hpp"
+
+// ---- the header's constants equal the C++ API's --------------------------------
+static_assert(VIGIL_SCHEMA_VERSION == vigil::kSchemaVersion, "vigil.h: VIGIL_SCHEMA_VERSION");
+#define VIGIL_CHECK_TYPE(C, CXX) \
+  static_assert(C == static_cast<uint16_t>(vigil::EventType::CXX), "vigil.h: " #C)
+VIGIL_CHECK_TYPE(VIGIL_EVENT_UNKNOWN, kUnknown);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_EXEC, kExec);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_FORK, kFork);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_EXIT, kExit);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_OPEN, kOpen);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_UNLINK, kUnlink);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_RENAME, kRename);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_CHMOD, kChmod);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_CHOWN, kChown);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_MKDIR, kMkdir);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_LINK, kLink);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_SYMLINK, kSymlink);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_TRUNCATE, kTruncate);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_CONNECT, kConnect);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_ACCEPT, kAccept);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_BIND, kBind);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_LISTEN, kListen);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_SETUID, kSetUid);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_SETGID, kSetGid);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_CAPSET, kCapset);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_SETNS, kSetns);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_UNSHARE, kUnshare);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_MOUNT, kMount);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_UMOUNT, kUmount);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_PIVOT_ROOT, kPivotRoot);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_CHROOT, kChroot);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_MODULE_LOAD, kModuleLoad);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_MODULE_DELETE, kModuleDelete);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_BPF_PROG_LOAD, kBpfProgLoad);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_PTRACE, kPtrace);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_PROCESS_VM_WRITE, kProcessVmWrite);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_MEMFD_CREATE, kMemfdCreate);
+#undef VIGIL_CHECK_TYPE
+static_assert(VIGIL_CATEGORY_TAMPER == static_cast<int>(vigil::EventCategory::kTamper));
+static_assert(VIGIL_CATEGORY_COUNT == vigil::kEventCategoryCount);
+static_assert(VIGIL_CATEGORY_SLOTS >= VIGIL_CATEGORY_COUNT);
+static_assert(VIGIL_FIELD_ABSTIME == static_cast<int>(vigil::FieldType::kAbsTime));
+static_assert(VIGIL_FIELD_STRING_LIST == static_cast<int>(vigil::FieldType::kStringList));
+static_assert(VIGIL_FIELD_PORT == static_cast<int>(vigil::FieldType::kPort));
+
+// ---- handles ------------------------------------------------------------------
+
+// An event as seen through the C ABI: a view of a capture's current event,
+// or (detached) an owned copy. The mutable members are the storage that
+// vigil_value / syscall name / comm pointers refer to.
+struct vigil_event {
+  const vigil::Event* ev = nullptr;
+  std::unique_ptr<vigil::Event> owned;  // set for detached events
+  mutable vigil::FieldValue value;
+  mutable std::string value_text;
+  mutable std::vector<const char*> value_list;
+  mutable std::string syscall;
+  mutable std::string comm;
+  mutable bool have_syscall = false;
+  mutable bool have_comm = false;
+
+  void Reset(const vigil::Event* e) {
+    ev = e;
+    value = std::monostate{};
+    value_text.clear();
+    value_list.clear();
+    have_syscall = have_comm = false;
+  }
+};
+
+struct vigil_capture {
+  std::unique_ptr<vigil::Capture> cap;
+  vigil_event current;  // the event handed out by the last next/poll
+};
+
+namespace {
+
+thread_local std::string t_errmsg;
+
+int ErrnoOf(vigil::StatusCode code) {
+  using vigil::StatusCode;
+  switch (code) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument: return -EINVAL;
+    case StatusCode::kNotFound: return -ENOENT;
+    case StatusCode::kPermissionDenied: return -EPERM;
+    case StatusCode::kUnavailable: return -EOPNOTSUPP;
+    case StatusCode::kDataLoss: return -EBADMSG;
+    case StatusCode::kOutOfRange: return -ERANGE;
+    case StatusCode::kResourceExhausted: return -ENOMEM;
+    case StatusCode::kUnimplemented: return -ENOSYS;
+    case StatusCode::kInternal: return -EFAULT;
+    case StatusCode::kIoError: return -EIO;
+  }
+  return -EFAULT;
+}
+
+int Fail(int err, std::string message) noexcept {
+  try {
+    t_errmsg = std::move(message);
+  } catch (...) {  // out of memory: keep the code, lose the message
+    t_errmsg.clear();
+  }
+  return err;
+}
+
+int Fail(const vigil::Status& st) { return Fail(ErrnoOf(st.code()), st.ToString()); }
+
+// Runs `body` and turns any escaping exception into `on_error` plus a
+// message, so that no exception crosses the C ABI.
+template <typename R, typename F>
+R Guard(R on_error, const char* fn, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    Fail(-ENOMEM, "out of memory");
+  } catch (const std::exception& e) {
+    Fail(-EFAULT, std::string(fn) + ": internal error: " + e.what());
+  } catch (...) {
+    Fail(-EFAULT, std::string(fn) + ": internal error: unknown exception");
+  }
+  return on_error;
+}
+
+// libbpf's OPTS_VALID: sz covers at least itself, and a struct from a newer
+// header than this library has an all-zero tail (options we do not know).
+template <typename T>
+bool SizedValid(const T* s, const char* what) {
+  if (s->sz < sizeof(size_t)) {
+    Fail(-EINVAL, std::string(what) + ": sz is " + std::to_string(s->sz) +
+                      " (set it to sizeof(struct " + what + "), e.g. with VIGIL_OPTS)");
+    return false;
+  }
+  if (s->sz > sizeof(T)) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s);
+    for (size_t i = sizeof(T); i < s->sz; ++i) {
+      if (p[i] != 0) {
+        Fail(-EINVAL, std::string(what) + ": unknown non-zero option at byte " +
+                          std::to_string(i) + " (struct from a newer vigil.h?)");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Whether the caller's struct (of size s->sz) has `field`.
+#define VIGIL_HAS(s, field) \
+  ((s)->sz >= offsetof(std::remove_pointer_t<decltype(s)>, field) + sizeof((s)->field))
+#define VIGIL_GET(s, field, def) ((s) && VIGIL_HAS(s, field) ? (s)->field : (def))
+#define VIGIL_SET(s, field, val)                      \
+  do {                                                \
+    if (VIGIL_HAS(s, field)) (s)->field = (val);      \
+  } while (0)
+
+// Output structs from a newer header: clear what we do not know.
+template <typename T>
+void ClearUnknownTail(T* s) {
+  if (s->sz > sizeof(T)) memset(reinterpret_cast<char*>(s) + sizeof(T), 0, s->sz - sizeof(T));
+}
+
+int ToOptions(const vigil_capture_opts* o, vigil::CaptureOptions* out) {
+  if (!o) return 0;
+  if (!SizedValid(o, "vigil_capture_opts")) return -EINVAL;
+  if (const char* ev = VIGIL_GET(o, events, nullptr); ev && *ev) {
+    auto types = vigil::ParseEventTypes(ev);
+    if (!types.ok()) return Fail(types.status());
+    out->events = std::move(*types);
+  }
+  const uint32_t* pids = VIGIL_GET(o, exclude_pids, nullptr);
+  size_t npids = VIGIL_GET(o, exclude_pids_cnt, size_t{0});
+  if (npids && !pids) return Fail(-EINVAL, "vigil_capture_opts: exclude_pids is NULL but exclude_pids_cnt is " + std::to_string(npids));
+  if (npids) out->exclude_pids.assign(pids, pids + npids);
+  out->exclude_self = VIGIL_GET(o, include_self, uint8_t{0}) == 0;
+  out->container_only = VIGIL_GET(o, container_only, uint8_t{0}) != 0;
+  if (uint32_t v = VIGIL_GET(o, ring_buffer_bytes_per_cpu, 0u)) out->ring_buffer_bytes_per_cpu = v;
+  if (uint32_t v = VIGIL_GET(o, max_processes, 0u)) out->max_processes = v;
+  if (uint32_t v = VIGIL_GET(o, max_containers, 0u)) out->max_containers = v;
+  if (const char* w = VIGIL_GET(o, write_path, nullptr)) out->write_path = w;
+  return 0;
+}
+
+// Static, NUL-terminated copies of names the C++ API returns as string_view.
+template <size_t N, typename F>
+const std::array<std::string, N>& NameTable(F&& name_of) {
+  static const std::array<std::string, N> table = [&] {
+    std::array<std::string, N> t;
+    for (size_t i = 0; i < N; ++i) t[i] = std::string(name_of(i));
+    return t;
+  }();
+  return table;
+}
+
+const char* TypeName(uint16_t type) {
+  const auto& t = NameTable<256>(
+      [](size_t i) { return vigil::EventTypeName(static_cast<vigil::EventType>(i)); });
+  return type < t.size() ? t[type].c_str() : "unknown";
+}
+
+int FillValue(const vigil_event* e, vigil::FieldValue v, vigil_field_type ftype,
+              vigil_value* out) {
+  e->value = std::move(v);
+  e->value_text.clear();
+  e->value_list.clear();
+  uint32_t kind = VIGIL_VALUE_NONE;
+  int64_t i64 = 0;
+  uint64_t u64 = 0;
+  const char* str = nullptr;
+  size_t str_len = 0;
+  if (auto* s = std::get_if<std::string>(&e->value)) {
+    kind = VIGIL_VALUE_STRING;
+    str = s->c_str();
+    str_len = s->size();
+  } else if (auto* i = std::get_if<int64_t>(&e->value)) {
+    kind = VIGIL_VALUE_INT64;
+    i64 = *i;
+    u64 = static_cast<uint64_t>(*i);
+  } else if (auto* u = std::get_if<uint64_t>(&e->value)) {
+    kind = VIGIL_VALUE_UINT64;
+    u64 = *u;
+    i64 = static_cast<int64_t>(*u);
+  } else if (auto* b = std::get_if<bool>(&e->value)) {
+    kind = VIGIL_VALUE_BOOL;
+    i64 = *b ? 1 : 0;
+    u64 = *b ? 1 : 0;
+  } else if (auto* l = std::get_if<std::vector<std::string>>(&e->value)) {
+    kind = VIGIL_VALUE_STRING_LIST;
+    for (const auto& item : *l) e->value_list.push_back(item.c_str());
+    e->value_text = vigil::FieldValueToString(e->value);
+    str = e->value_text.c_str();
+    str_len = e->value_text.size();
+  }
+  ClearUnknownTail(out);
+  VIGIL_SET(out, type, kind);
+  VIGIL_SET(out, field_type, ftype);
+  VIGIL_SET(out, i64, i64);
+  VIGIL_SET(out, u64, u64);
+  VIGIL_SET(out, str, str);
+  VIGIL_SET(out, str_len, str_len);
+  VIGIL_SET(out, list, e->value_list.empty() ? nullptr : e->value_list.data());
+  VIGIL_SET(out, list_len, e->value_list.size());
+  return 0;
+}
+
+int64_t ElapsedLeft(std::chrono::steady_clock::time_point deadline) {
+  auto now = std::chrono::steady_clock::now();
+  return deadline > now
+             ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()
+             : 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- versions, errors, memory ------------------------------------------------
+
+const char* vigil_version(void) { return vigil::LibraryVersion(); }
+uint32_t vigil_schema_version(void) { return vigil::kSchemaVersion; }
+const char* vigil_errmsg(void) { return t_errmsg.c_str(); }
+void vigil_free(void* ptr) { std::free(ptr); }
+
+const char* vigil_event_type_name(vigil_event_type type) {
+  return Guard<const char*>("unknown", __func__, [&] { return TypeName(type); });
+}
+
+const char* vigil_event_category_name(vigil_event_category category) {
+  return Guard<const char*>("unknown", __func__, [&]() -> const char* {
+    if (category >= VIGIL_CATEGORY_COUNT) return "unknown";
+    const auto& t = NameTable<VIGIL_CATEGORY_COUNT>(
+        [](size_t i) { return vigil::EventCategoryName(static_cast<vigil::EventCategory>(i)); });
+    return t[category].c_str();
+  });
+}
+
+vigil_event_category vigil_event_type_category(vigil_event_type type) {
+  return static_cast<vigil_event_category>(vigil::CategoryOf(static_cast<vigil::EventType>(type)));
+}
+
+// ---- capture ------------------------------------------------------------------
+
+int vigil_capture_open_live(const vigil_capture_opts* opts, vigil_capture** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!out) return Fail(-EINVAL, "vigil_capture_open_live: out is NULL");
+    *out = nullptr;
+    vigil::CaptureOptions o;
+    if (int err = ToOptions(opts, &o)) return err;
+    auto cap = vigil::Capture::OpenLive(o);
+    if (!cap.ok()) return Fail(cap.status());
+    auto* h = new vigil_capture;
+    h->cap = std::move(*cap);
+    *out = h;
+    return 0;
+  });
+}
+
+int vigil_capture_open_recording(const char* path, const vigil_capture_opts* opts,
+                                 vigil_capture** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!out) return Fail(-EINVAL, "vigil_capture_open_recording: out is NULL");
+    *out = nullptr;
+    if (!path) return Fail(-EINVAL, "vigil_capture_open_recording: path is NULL");
+    vigil::CaptureOptions o;
+    if (int err = ToOptions(opts, &o)) return err;
+    auto cap = vigil::Capture::OpenRecording(path, o);
+    if (!cap.ok()) return Fail(cap.status());
+    auto* h = new vigil_capture;
+    h->cap = std::move(*cap);
+    *out = h;
+    return 0;
+  });
+}
+
+int vigil_capture_next(vigil_capture* cap, int32_t timeout_ms, const vigil_event** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!cap || !out) return Fail(-EINVAL, "vigil_capture_next: cap or out is NULL");
+    if (timeout_ms < 0) return Fail(-EINVAL, "vigil_capture_next: negative timeout");
+    cap->current.Reset(nullptr);
+    auto ev = cap->cap->Next(std::chrono::milliseconds(timeout_ms));
+    if (!ev.ok()) return Fail(ev.status());
+    if (*ev) {
+      cap->current.Reset(*ev);
+      *out = &cap->current;
+    }
+    return 0;
+  });
+}
+
+int64_t vigil_capture_poll(vigil_capture* cap, int32_t timeout_ms, uint64_t max_events,
+                           vigil_event_cb cb, void* ctx) {
+  return Guard<int64_t>(-EFAULT, __func__, [&]() -> int64_t {
+    if (!cap || !cb) return Fail(-EINVAL, "vigil_capture_poll: cap or cb is NULL");
+    if (timeout_ms < 0) return Fail(-EINVAL, "vigil_capture_poll: negative timeout");
+    // Capture::Poll with a callback that can end the loop early.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    int64_t n = 0;
+    for (;;) {
+      cap->current.Reset(nullptr);
+      auto ev = cap->cap->Next(std::chrono::milliseconds(ElapsedLeft(deadline)));
+      if (!ev.ok()) return Fail(ev.status());
+      if (!*ev) break;
+      cap->current.Reset(*ev);
+      ++n;
+      const int stop = cb(&cap->current, ctx);
+      if (stop || (max_events && static_cast<uint64_t>(n) >= max_events)) break;
+    }
+    return n;
+  });
+}
+
+void vigil_capture_stop(vigil_capture* cap) {
+  Guard(0, __func__, [&] {
+    if (cap) cap->cap->Stop();
+    return 0;
+  });
+}
+
+uint8_t vigil_capture_at_end(const vigil_capture* cap) {
+  return Guard<uint8_t>(1, __func__, [&]() -> uint8_t { return cap && cap->cap->at_end(); });
+}
+
+int vigil_capture_get_stats(const vigil_capture* cap, vigil_capture_stats* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!cap || !out) return Fail(-EINVAL, "vigil_capture_get_stats: cap or out is NULL");
+    if (out->sz < sizeof(size_t))
+      return Fail(-EINVAL, "vigil_capture_get_stats: sz is " + std::to_string(out->sz) +
+                               " (set it to sizeof(struct vigil_capture_stats))");
+    const vigil::CaptureStats s = cap->cap->stats();
+    ClearUnknownTail(out);
+    VIGIL_SET(out, events_received, s.events_received);
+    VIGIL_SET(out, events_delivered, s.events_delivered);
+    VIGIL_SET(out, events_filtered, s.events_filtered);
+    VIGIL_SET(out, events_malformed, s.events_malformed);
+    if (VIGIL_HAS(out, kernel_drops)) {
+      for (size_t i = 0; i < VIGIL_CATEGORY_SLOTS; ++i)
+        out->kernel_drops[i] = i < s.kernel_drops.size() ? s.kernel_drops[i] : 0;
+    }
+    VIGIL_SET(out, kernel_drops_total, s.kernel_drops_total);
+    VIGIL_SET(out, processes_tracked, s.processes_tracked);
+    VIGIL_SET(out, process_evictions, s.process_evictions);
+    VIGIL_SET(out, process_misses, s.process_misses);
+    VIGIL_SET(out, containers_tracked, s.containers_tracked);
+    VIGIL_SET(out, container_evictions, s.container_evictions);
+    VIGIL_SET(out, bytes_recorded, s.bytes_recorded);
+    return 0;
+  });
+}
+
+void vigil_capture_destroy(vigil_capture** cap) {
+  if (!cap) return;
+  vigil_capture* h = *cap;
+  *cap = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
+  });
+}
+
+// ---- events -------------------------------------------------------------------
+
+vigil_event_type vigil_event_get_type(const vigil_event* e) {
+  return e && e->ev ? static_cast<vigil_event_type>(e->ev->type()) : VIGIL_EVENT_UNKNOWN;
+}
+
+const char* vigil_event_syscall_name(const vigil_event* e) {
+  return Guard<const char*>("", __func__, [&]() -> const char* {
+    if (!e || !e->ev) return "";
+    if (!e->have_syscall) {
+      e->syscall = std::string(e->ev->syscall_name());
+      e->have_syscall = true;
+    }
+    return e->syscall.c_str();
+  });
+}
+
+uint32_t vigil_event_pid(const vigil_event* e) { return e && e->ev ? e->ev->pid() : 0; }
+uint32_t vigil_event_tid(const vigil_event* e) { return e && e->ev ? e->ev->tid() : 0; }
+uint64_t vigil_event_time_ns(const vigil_event* e) { return e && e->ev ? e->ev->wall_time_ns() : 0; }
+uint64_t vigil_event_mono_time_ns(const vigil_event* e) {
+  return e && e->ev ? e->ev->mono_time_ns() : 0;
+}
+int64_t vigil_event_result(const vigil_event* e) { return e && e->ev ? e->ev->result() : 0; }
+
+const char* vigil_event_comm(const vigil_event* e) {
+  return Guard<const char*>("", __func__, [&]() -> const char* {
+    if (!e || !e->ev) return "";
+    if (!e->have_comm) {
+      e->comm = std::string(e->ev->comm());
+      e->have_comm = true;
+    }
+    return e->comm.c_str();
+  });
+}
+
+const uint8_t* vigil_event_bytes(const vigil_event* e, size_t* len) {
+  if (!e || !e->ev) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  auto b = e->ev->bytes();
+  if (len) *len = b.size();
+  return b.data();
+}
+
+int vigil_event_field(const vigil_event* e, const char* name, vigil_value* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!e || !e->ev || !name || !out)
+      return Fail(-EINVAL, "vigil_event_field: event, name or out is NULL");
+    if (!SizedValid(out, "vigil_value")) return -EINVAL;
+    auto ref = vigil::ResolveField(name);
+    if (!ref.ok()) return Fail(ref.status());
+    const auto ftype = static_cast<vigil_field_type>(vigil::ListFields()[ref->id].type);
+    return FillValue(e, e->ev->Field(*ref), ftype, out);
+  });
+}
+
+int64_t vigil_event_field_string(const vigil_event* e, const char* name, char* buf,
+                                 size_t buf_len) {
+  return Guard<int64_t>(-EFAULT, __func__, [&]() -> int64_t {
+    if (!e || !e->ev || !name || (!buf && buf_len))
+      return Fail(-EINVAL, "vigil_event_field_string: event, name or buf is NULL");
+    auto v = e->ev->Field(std::string_view(name));
+    if (!v.ok()) return Fail(v.status());
+    const std::string text = vigil::FieldValueToString(*v);
+    if (buf_len) {
+      const size_t n = std::min(text.size(), buf_len - 1);
+      memcpy(buf, text.data(), n);
+      buf[n] = '\0';
+    }
+    return static_cast<int64_t>(text.size());
+  });
+}
+
+char* vigil_event_to_json(const vigil_event* e) {
+  return Guard<char*>(nullptr, __func__, [&]() -> char* {
+    if (!e || !e->ev) {
+      Fail(-EINVAL, "vigil_event_to_json: event is NULL");
+      return nullptr;
+    }
+    const std::string json = e->ev->ToJson();
+    char* out = static_cast<char*>(std::malloc(json.size() + 1));
+    if (!out) {
+      Fail(-ENOMEM, "vigil_event_to_json: out of memory");
+      return nullptr;
+    }
+    memcpy(out, json.c_str(), json.size() + 1);
+    return out;
+  });
+}
+
+int vigil_event_detach(const vigil_event* e, vigil_event** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!e || !e->ev || !out) return Fail(-EINVAL, "vigil_event_detach: event or out is NULL");
+    auto copy = std::make_unique<vigil_event>();
+    copy->owned = e->ev->Detach();
+    copy->Reset(copy->owned.get());
+    *out = copy.release();
+    return 0;
+  });
+}
+
+void vigil_event_destroy(vigil_event** e) {
+  if (!e) return;
+  vigil_event* h = *e;
+  *e = nullptr;
+  // Only detached events are owned by the caller; a capture's current event
+  // has no `owned` and is left to its capture.
+  if (h && h->owned) Guard(0, __func__, [&] {
+      delete h;
+      return 0;
+    });
+}
+
+// ---- field registry -------------------------------------------------------------
+
+size_t vigil_field_count(void) {
+  return Guard<size_t>(0, __func__, [] { return vigil::ListFields().size(); });
+}
+
+int vigil_field_get_info(size_t index, vigil_field_info* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!out) return Fail(-EINVAL, "vigil_field_get_info: out is NULL");
+    if (out->sz < sizeof(size_t))
+      return Fail(-EINVAL, "vigil_field_get_info: sz is " + std::to_string(out->sz) +
+                               " (set it to sizeof(struct vigil_field_info))");
+    const auto& fields = vigil::ListFields();  // static, never destroyed
+    if (index >= fields.size())
+      return Fail(-ERANGE, "vigil_field_get_info: index " + std::to_string(index) +
+                               " out of range (" + std::to_string(fields.size()) + " fields)");
+    const vigil::FieldInfo& f = fields[index];
+    ClearUnknownTail(out);
+    VIGIL_SET(out, name, f.name.c_str());
+    VIGIL_SET(out, type, static_cast<vigil_field_type>(f.type));
+    VIGIL_SET(out, description, f.description.c_str());
+    VIGIL_SET(out, argument, f.argument.c_str());
+    return 0;
+  });
+}
+
+const char* vigil_field_type_name(vigil_field_type type) {
+  return Guard<const char*>("unknown", __func__, [&]() -> const char* {
+    constexpr size_t kTypes = VIGIL_FIELD_ABSTIME + 1;
+    if (type >= kTypes) return "unknown";
+    const auto& t = NameTable<kTypes>(
+        [](size_t i) { return vigil::FieldTypeName(static_cast<vigil::FieldType>(i)); });
+    return t[type].c_str();
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* vigil's kernel side: CO-RE eBPF programs on tracepoints only (fentry,
+ * kprobes and BPF-LSM are not available on every kernel vigil runs on).
+ *
+ *  - Process lifecycle comes from tp_btf/sched_process_{exec,fork,exit}:
+ *    these are off the syscall path, so unrelated syscalls pay nothing.
+ *  - Every other event is one syscall, captured at exit with its arguments
+ *    and result in one record: `vg_sys_enter` (one program, attached by user
+ *    space to the sys_enter_<name> tracepoint of each enabled syscall) saves
+ *    the raw arguments per thread; the matching `vg_exit_<name>` program
+ *    builds the record. Only the syscalls of enabled event types are attached.
+ *  - Records go to one ring buffer per CPU (array of maps), with batched
+ *    wake-ups: user space is woken only when `wakeup_bytes` are pending, and
+ *    polls with a short timeout otherwise. A full ring buffer drops the record
+ *    and counts it per category; nothing here ever blocks.
+ *
+ * Record layout: event_abi.h.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "capture/ebpf/event_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AT_FDCWD -100
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define BPF_PROG_LOAD_CMD 5
+#define SIGNAL_GROUP_EXIT 0x00000004
+#define CLONE_VM 0x00000100
+#define CLONE_VFORK 0x00004000
+#define SIGCHLD 17
+
+/* ---- maps ------------------------------------------------------------------- */
+
+struct ring_inner {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 20); /* set by user space */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, 1); /* set to the number of CPUs by user space */
+  __type(key, __u32);
+  __array(values, struct ring_inner);
+} rings SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, VG_CAT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} drops SEC(".maps");
+
+struct vg_scratch {
+  char rec[VG_SCRATCH_SIZE];
+  char path[VG_PATH_BUF + 512];
+  struct {
+    struct dentry *dentry;
+    struct vfsmount *vfsmnt;
+    struct mount *mnt;
+    __u32 pos;
+    __u32 truncated;
+  } walk;
+};
+
+/* Indexed by CPU (a per-CPU array cannot hold values this large). */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1); /* set to the number of CPUs by user space */
+  __type(key, __u32);
+  __type(value, struct vg_scratch);
+} scratch SEC(".maps");
+
+struct vg_inflight {
+  __u64 args[6];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, struct vg_inflight);
+} inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_config);
+} vg_config_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, __u8);
+} excluded SEC(".maps");
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static __always_inline struct vg_config *get_config(void) {
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&vg_config_map, &zero);
+}
+
+static __always_inline int is_excluded(__u32 tgid) {
+  return bpf_map_lookup_elem(&excluded, &tgid) != NULL;
+}
+
+static __always_inline struct vg_scratch *get_scratch(void) {
+  __u32 cpu = bpf_get_smp_processor_id();
+  return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+static __always_inline void count_drop(int cat) {
+  __u32 key = cat;
+  __u64 *v = bpf_map_lookup_elem(&drops, &key);
+  if (v) *v += 1;
+}
+
+/* Ancestor-free pid of `task` as seen in its own pid namespace. */
+static __always_inline __u32 ns_pid(struct pid *p, __u32 *ns_inum) {
+  if (!p) return 0;
+  unsigned int level = BPF_CORE_READ(p, level);
+  struct upid up = {};
+  bpf_probe_read_kernel(&up, sizeof(up),
+                        (void *)p + bpf_core_field_offset(struct pid, numbers) +
+                            (level & 31) * sizeof(struct upid));
+  if (ns_inum) *ns_inum = BPF_CORE_READ(up.ns, ns.inum);
+  return up.nr;
+}
+
+static __always_inline void fill_header(struct vg_header *h, struct task_struct *task, __u16 type,
+                                        __u16 syscall, __s64 result) {
+  __u64 pt = bpf_get_current_pid_tgid();
+  __u64 ug = bpf_get_current_uid_gid();
+  h->ts_mono = bpf_ktime_get_ns();
+  h->type = type;
+  h->syscall = syscall;
+  h->cpu = bpf_get_smp_processor_id();
+  h->pid = pt >> 32;
+  h->tid = (__u32)pt;
+  h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+  h->uid = (__u32)ug;
+  h->gid = ug >> 32;
+  h->euid = BPF_CORE_READ(task, cred, euid.val);
+  h->egid = BPF_CORE_READ(task, cred, egid.val);
+  if (bpf_core_field_exists(task->loginuid)) {
+    h->loginuid = BPF_CORE_READ(task, loginuid.val);
+    h->sessionid = BPF_CORE_READ(task, sessionid);
+  } else {
+    h->loginuid = 0xffffffff;
+    h->sessionid = 0xffffffff;
+  }
+  __u32 pid_ns = 0;
+  h->vtid = ns_pid(BPF_CORE_READ(task, thread_pid), &pid_ns);
+  h->vpid = ns_pid(BPF_CORE_READ(task, group_leader, thread_pid), NULL);
+  h->pid_ns = pid_ns;
+  h->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+  h->net_ns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+  h->flags = 0;
+  h->cgroup_id = bpf_get_current_cgroup_id();
+  h->result = result;
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Appends a user-space NUL-terminated string as a string slot. */
+static __always_inline void put_user_str(struct vg_scratch *s, __u32 *cur, const void *ustr) {
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  long n = 0;
+  if (ustr) n = bpf_probe_read_user_str(&s->rec[c + 2], VG_MAX_STR, ustr);
+  if (n < 1) n = 1;
+  n -= 1; /* drop the NUL */
+  if (n >= VG_MAX_STR - 1) ((struct vg_header *)s->rec)->flags |= VG_F_STR_TRUNCATED;
+  s->rec[c] = n & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (n >> 8) & 0xff;
+  *cur = c + 2 + (n & (VG_MAX_STR - 1));
+}
+
+static __always_inline void put_kernel_str(struct vg_scratch *s, __u32 *cur, const void *kstr) {
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  long n = 0;
+  if (kstr) n = bpf_probe_read_kernel_str(&s->rec[c + 2], VG_MAX_STR, kstr);
+  if (n < 1) n = 1;
+  n -= 1;
+  s->rec[c] = n & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (n >> 8) & 0xff;
+  *cur = c + 2 + (n & (VG_MAX_STR - 1));
+}
+
+/* Appends raw user bytes (e.g. sun_path) of at most 108 bytes. */
+static __always_inline void put_user_bytes108(struct vg_scratch *s, __u32 *cur, const void *u,
+                                              __u32 len) {
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  if (len > 108) len = 108;
+  if (!u || bpf_probe_read_user(&s->rec[c + 2], 108, u) != 0) len = 0;
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+  *cur = c + 2 + (len & 127);
+}
+
+static __always_inline void put_empty(struct vg_scratch *s, __u32 *cur) {
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  s->rec[c] = 0;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+  *cur = c + 2;
+}
+
+/* ---- path resolution: a bounded dentry walk (d_path for tracepoints) --------- */
+
+/* The walk's state lives in the scratch map value, not on the stack: values
+ * loaded from a map are unknown scalars to the verifier, so the bpf_loop
+ * callback converges instead of being re-verified for every depth. */
+
+static long walk_step(__u32 i, void *arg) {
+  struct vg_scratch *s = get_scratch();
+  if (!s) return 1;
+  typeof(s->walk) *w = &s->walk;
+  struct dentry *d = w->dentry;
+  struct vfsmount *vfsmnt = w->vfsmnt;
+  struct mount *mnt = w->mnt;
+  struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+  struct dentry *parent = BPF_CORE_READ(d, d_parent);
+  int last = 0;
+  if (d == mnt_root || d == parent) {
+    /* A dentry that is its own parent but not a mount root is a pseudo file
+     * (memfd, anonymous inode) or detached: keep its name ("/memfd:x") and
+     * stop there. */
+    if (d != mnt_root) {
+      last = 1;
+      goto add_name;
+    }
+    struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+    if (mp && mp != mnt) {
+      w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+      w->mnt = mp;
+      w->vfsmnt = (struct vfsmount *)((void *)mp + bpf_core_field_offset(struct mount, mnt));
+      return 0;
+    }
+    return 1; /* the namespace's root */
+  }
+add_name:;
+  struct qstr q = BPF_CORE_READ(d, d_name);
+  __u32 len = q.len;
+  if (len > 255) len = 255;
+  __u32 cur = w->pos;
+  if (cur > VG_PATH_BUF || cur < len + 1) {
+    w->truncated = 1;
+    return 1;
+  }
+  __u32 pos = cur - len - 1;
+  bpf_probe_read_kernel(&s->path[(pos + 1) & (VG_PATH_BUF - 1)], len & 255, q.name);
+  s->path[pos & (VG_PATH_BUF - 1)] = '/';
+  w->pos = pos;
+  w->dentry = parent;
+  return last;
+}
+
+/* Appends the absolute path of `path` (relative to the caller's mount
+ * namespace root) as a string slot. */
+static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct path *path) {
+  typeof(s->walk) *w = &s->walk;
+  w->dentry = BPF_CORE_READ(path, dentry);
+  w->vfsmnt = BPF_CORE_READ(path, mnt);
+  w->mnt = (struct mount *)((void *)w->vfsmnt - bpf_core_field_offset(struct mount, mnt));
+  w->pos = VG_PATH_BUF;
+  w->truncated = 0;
+  if (!w->dentry || !w->vfsmnt) {
+    put_empty(s, cur);
+    return;
+  }
+  bpf_loop(VG_MAX_PATH_DEPTH, walk_step, NULL, 0);
+  if (w->truncated) ((struct vg_header *)s->rec)->flags |= VG_F_STR_TRUNCATED;
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  __u32 len;
+  __u32 pos = w->pos;
+  if (pos >= VG_PATH_BUF) {
+    s->rec[(c + 2) & (VG_SCRATCH_SIZE - 1)] = '/';
+    len = 1;
+  } else {
+    len = VG_PATH_BUF - pos;
+    if (len > VG_MAX_STR - 1) {
+      len = VG_MAX_STR - 1;
+      ((struct vg_header *)s->rec)->flags |= VG_F_STR_TRUNCATED;
+    }
+    bpf_probe_read_kernel(&s->rec[c + 2], len & (VG_MAX_STR - 1),
+                          &s->path[pos & (VG_PATH_BUF - 1)]);
+  }
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
+  *cur = c + 2 + (len & (VG_MAX_STR - 1));
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, long fd) {
+  if (fd < 0) return NULL;
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  if ((unsigned long)fd >= max) return NULL;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *f = NULL;
+  bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+  return f;
+}
+
+static __always_inline void put_fd_path(struct vg_scratch *s, __u32 *cur, struct task_struct *task,
+                                        long fd) {
+  struct file *f = fd_file(task, fd);
+  if (!f) {
+    put_empty(s, cur);
+    return;
+  }
+  struct path p = BPF_CORE_READ(f, f_path);
+  put_path(s, cur, &p);
+}
+
+/* The base directory of a relative path argument: the cwd for AT_FDCWD, the
+ * directory of `dirfd` otherwise. Empty when the path is absolute. */
+static __always_inline void put_base(struct vg_scratch *s, __u32 *cur, __u32 path_slot,
+                                     struct task_struct *task, long dirfd) {
+  char first = s->rec[(path_slot + 2) & (VG_SCRATCH_SIZE - 1)];
+  __u32 len = (__u8)s->rec[path_slot & (VG_SCRATCH_SIZE - 1)];
+  len |= ((__u32)(__u8)s->rec[(path_slot + 1) & (VG_SCRATCH_SIZE - 1)]) << 8;
+  if (len == 0 || first == '/') {
+    put_empty(s, cur);
+    return;
+  }
+  if ((int)dirfd == AT_FDCWD) {
+    struct path pwd = BPF_CORE_READ(task, fs, pwd);
+    put_path(s, cur, &pwd);
+  } else {
+    put_fd_path(s, cur, task, dirfd);
+  }
+}
+
+/* Appends a user path and, when relative, its base directory (two slots). */
+static __always_inline void put_user_path(struct vg_scratch *s, __u32 *cur,
+                                          struct task_struct *task, const void *upath,
+                                          long dirfd) {
+  __u32 slot = *cur;
+  put_user_str(s, cur, upath);
+  put_base(s, cur, slot, task, dirfd);
+}
+
+static __always_inline void emit(struct vg_scratch *s, __u32 size, int cat) {
+  __u32 cpu = bpf_get_smp_processor_id();
+  void *rb = bpf_map_lookup_elem(&rings, &cpu);
+  if (!rb) {
+    __u32 zero = 0;
+    rb = bpf_map_lookup_elem(&rings, &zero);
+  }
+  if (!rb) {
+    count_drop(cat);
+    return;
+  }
+  ((struct vg_header *)s->rec)->size = size;
+  struct vg_config *cfg = get_config();
+  __u64 flags = BPF_RB_NO_WAKEUP;
+  if (cfg && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+    flags = BPF_RB_FORCE_WAKEUP;
+  /* size < VG_SCRATCH_HALF + 2 * VG_MAX_STR by construction; the mask is for
+   * the verifier. */
+  asm volatile("%[sz] &= 0xffff" : [sz] "+r"(size)); /* VG_SCRATCH_SIZE - 1 */
+  if (bpf_ringbuf_output(rb, s->rec, size, flags) != 0) count_drop(cat);
+}
+
+#define HDR(s) ((struct vg_header *)(s)->rec)
+#define ARGS(s) ((struct vg_args *)((s)->rec + sizeof(struct vg_header)))
+#define SOCK(s) ((struct vg_sock *)((s)->rec + sizeof(struct vg_header) + sizeof(struct vg_args)))
+#define BODY_OFF (sizeof(struct vg_header) + sizeof(struct vg_args))
+#define NET_BODY_OFF (BODY_OFF + sizeof(struct vg_sock))
+
+/* ---- syscall entry: save the raw arguments ------------------------------------ */
+
+/* The perf layer refuses to attach a program that reads past a tracepoint's
+ * record, and sys_enter_<name> records hold only that syscall's arguments: so
+ * there is one entry program per argument count, and user space attaches the
+ * one that fits (vg_sys_enter<N> for a syscall with N arguments). */
+static __always_inline int save_args(struct trace_event_raw_sys_enter *ctx, int n) {
+  __u64 pt = bpf_get_current_pid_tgid();
+  if (is_excluded(pt >> 32)) return 0;
+  struct vg_inflight in = {};
+  if (n > 0) in.args[0] = ctx->args[0];
+  if (n > 1) in.args[1] = ctx->args[1];
+  if (n > 2) in.args[2] = ctx->args[2];
+  if (n > 3) in.args[3] = ctx->args[3];
+  if (n > 4) in.args[4] = ctx->args[4];
+  if (n > 5) in.args[5] = ctx->args[5];
+  bpf_map_update_elem(&inflight, &pt, &in, BPF_ANY);
+  return 0;
+}
+
+#define ENTER(n)                                                   \
+  SEC("tp")                                                        \
+  int vg_sys_enter##n(struct trace_event_raw_sys_enter *ctx) {     \
+    return save_args(ctx, n);                                      \
+  }
+ENTER(1)
+ENTER(2)
+ENTER(3)
+ENTER(4)
+ENTER(5)
+ENTER(6)
+
+/* Starts a syscall record: takes the saved arguments (NULL if the entry was
+ * not seen, e.g. the syscall started before attach, or excluded). */
+static __always_inline struct vg_scratch *begin_syscall(struct trace_event_raw_sys_exit *ctx,
+                                                        __u16 type, struct task_struct **task_out) {
+  __u64 pt = bpf_get_current_pid_tgid();
+  struct vg_inflight *in = bpf_map_lookup_elem(&inflight, &pt);
+  if (!in) return NULL;
+  struct vg_scratch *s = get_scratch();
+  if (!s) {
+    bpf_map_delete_elem(&inflight, &pt);
+    return NULL;
+  }
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  fill_header(HDR(s), task, type, (__u16)ctx->id, ctx->ret);
+  struct vg_args *a = ARGS(s);
+  a->a[0] = in->args[0];
+  a->a[1] = in->args[1];
+  a->a[2] = in->args[2];
+  a->a[3] = in->args[3];
+  a->a[4] = in->args[4];
+  a->a[5] = in->args[5];
+  a->a[6] = 0;
+  a->a[7] = 0;
+  bpf_map_delete_elem(&inflight, &pt);
+  *task_out = task;
+  return s;
+}
+
+/* One path argument at index P with its dirfd at index D (-1: AT_FDCWD). */
+static __always_inline int one_path(struct trace_event_raw_sys_exit *ctx, __u16 type, int cat, int D,
+                                    int P) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, type, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  long dirfd = D < 0 ? AT_FDCWD : (int)a->a[D & 7];
+  put_user_path(s, &cur, task, (const void *)a->a[P & 7], dirfd);
+  emit(s, cur, cat);
+  return 0;
+}
+
+/* Two paths (rename, link, pivot_root); D1/D2 = -1 for AT_FDCWD. When
+ * `first_raw` is set the first path is not resolved (symlink contents). */
+static __always_inline int two_paths(struct trace_event_raw_sys_exit *ctx, __u16 type, int cat,
+                                     int D1, int P1, int D2, int P2, int first_raw) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, type, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  if (first_raw) {
+    put_user_str(s, &cur, (const void *)a->a[P1 & 7]);
+    put_empty(s, &cur);
+  } else {
+    put_user_path(s, &cur, task, (const void *)a->a[P1 & 7],
+                  D1 < 0 ? AT_FDCWD : (int)a->a[D1 & 7]);
+  }
+  put_user_path(s, &cur, task, (const void *)a->a[P2 & 7], D2 < 0 ? AT_FDCWD : (int)a->a[D2 & 7]);
+  emit(s, cur, cat);
+  return 0;
+}
+
+/* The path of the file behind fd argument F. */
+static __always_inline int fd_path(struct trace_event_raw_sys_exit *ctx, __u16 type, int cat, int F) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, type, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  put_fd_path(s, &cur, task, (int)a->a[F & 7]);
+  emit(s, cur, cat);
+  return 0;
+}
+
+/* Numeric arguments only. */
+static __always_inline int plain(struct trace_event_raw_sys_exit *ctx, __u16 type, int cat) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, type, &task);
+  if (!s) return 0;
+  emit(s, BODY_OFF, cat);
+  return 0;
+}
+
+/* One user string argument at index P (not a path: module names, memfd names). */
+static __always_inline int one_str(struct trace_event_raw_sys_exit *ctx, __u16 type, int cat, int P) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, type, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  put_user_str(s, &cur, (const void *)a->a[P & 7]);
+  emit(s, cur, cat);
+  return 0;
+}
+
+#define EXIT(name) \
+  SEC("tp")        \
+  int vg_exit_##name(struct trace_event_raw_sys_exit *ctx)
+
+/* ---- files ------------------------------------------------------------------- */
+EXIT(open) { return one_path(ctx, VG_OPEN, VG_CAT_FILE, -1, 0); }
+EXIT(creat) { return one_path(ctx, VG_OPEN, VG_CAT_FILE, -1, 0); }
+EXIT(openat) { return one_path(ctx, VG_OPEN, VG_CAT_FILE, 0, 1); }
+EXIT(openat2) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, VG_OPEN, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  struct open_how how = {};
+  bpf_probe_read_user(&how, sizeof(how), (const void *)a->a[2]);
+  a->a[6] = how.flags;
+  a->a[7] = how.mode;
+  __u32 cur = BODY_OFF;
+  put_user_path(s, &cur, task, (const void *)a->a[1], (int)a->a[0]);
+  emit(s, cur, VG_CAT_FILE);
+  return 0;
+}
+EXIT(unlink) { return one_path(ctx, VG_UNLINK, VG_CAT_FILE, -1, 0); }
+EXIT(unlinkat) { return one_path(ctx, VG_UNLINK, VG_CAT_FILE, 0, 1); }
+EXIT(rmdir) { return one_path(ctx, VG_UNLINK, VG_CAT_FILE, -1, 0); }
+EXIT(rename) { return two_paths(ctx, VG_RENAME, VG_CAT_FILE, -1, 0, -1, 1, 0); }
+EXIT(renameat) { return two_paths(ctx, VG_RENAME, VG_CAT_FILE, 0, 1, 2, 3, 0); }
+EXIT(renameat2) { return two_paths(ctx, VG_RENAME, VG_CAT_FILE, 0, 1, 2, 3, 0); }
+EXIT(chmod) { return one_path(ctx, VG_CHMOD, VG_CAT_FILE, -1, 0); }
+EXIT(fchmod) { return fd_path(ctx, VG_CHMOD, VG_CAT_FILE, 0); }
+EXIT(fchmodat) { return one_path(ctx, VG_CHMOD, VG_CAT_FILE, 0, 1); }
+EXIT(fchmodat2) { return one_path(ctx, VG_CHMOD, VG_CAT_FILE, 0, 1); }
+EXIT(chown) { return one_path(ctx, VG_CHOWN, VG_CAT_FILE, -1, 0); }
+EXIT(lchown) { return one_path(ctx, VG_CHOWN, VG_CAT_FILE, -1, 0); }
+EXIT(fchown) { return fd_path(ctx, VG_CHOWN, VG_CAT_FILE, 0); }
+EXIT(fchownat) { return one_path(ctx, VG_CHOWN, VG_CAT_FILE, 0, 1); }
+EXIT(mkdir) { return one_path(ctx, VG_MKDIR, VG_CAT_FILE, -1, 0); }
+EXIT(mkdirat) { return one_path(ctx, VG_MKDIR, VG_CAT_FILE, 0, 1); }
+EXIT(link) { return two_paths(ctx, VG_LINK, VG_CAT_FILE, -1, 0, -1, 1, 0); }
+EXIT(linkat) { return two_paths(ctx, VG_LINK, VG_CAT_FILE, 0, 1, 2, 3, 0); }
+EXIT(symlink) { return two_paths(ctx, VG_SYMLINK, VG_CAT_FILE, -1, 0, -1, 1, 1); }
+EXIT(symlinkat) { return two_paths(ctx, VG_SYMLINK, VG_CAT_FILE, -1, 0, 1, 2, 1); }
+EXIT(truncate) { return one_path(ctx, VG_TRUNCATE, VG_CAT_FILE, -1, 0); }
+EXIT(ftruncate) { return fd_path(ctx, VG_TRUNCATE, VG_CAT_FILE, 0); }
+
+/* ---- network ----------------------------------------------------------------- */
+
+static __always_inline struct sock *fd_sock(struct task_struct *task, long fd) {
+  struct file *f = fd_file(task, fd);
+  if (!f) return NULL;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((mode & S_IFMT) != S_IFSOCK) return NULL;
+  struct socket *sock = BPF_CORE_READ(f, private_data);
+  return BPF_CORE_READ(sock, sk);
+}
+
+/* Local and remote addresses of a socket, from the kernel's sock. */
+static __always_inline void sock_from_sk(struct vg_sock *vs, struct sock *sk) {
+  if (!sk) return;
+  vs->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  vs->type = BPF_CORE_READ(sk, sk_type);
+  vs->protocol = BPF_CORE_READ(sk, sk_protocol);
+  vs->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+  vs->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (vs->family == AF_INET) {
+    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(vs->laddr, &l, 4);
+    __builtin_memcpy(vs->raddr, &r, 4);
+  } else if (vs->family == AF_INET6) {
+    BPF_CORE_READ_INTO(&vs->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&vs->raddr, sk, __sk_common.skc_v6_daddr);
+  }
+}
+
+/* Reads a user sockaddr into the remote (remote=1) or local side. Returns the
+ * family; for AF_UNIX the path is appended as a string slot by the caller. */
+static __always_inline __u16 sock_from_user(struct vg_sock *vs, const void *uaddr, int remote) {
+  __u16 family = 0;
+  if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr) != 0) return 0;
+  vs->family = family;
+  if (family == AF_INET) {
+    struct sockaddr_in sin = {};
+    bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+    __u16 port = bpf_ntohs(sin.sin_port);
+    if (remote) {
+      vs->rport = port;
+      __builtin_memcpy(vs->raddr, &sin.sin_addr.s_addr, 4);
+    } else {
+      vs->lport = port;
+      __builtin_memcpy(vs->laddr, &sin.sin_addr.s_addr, 4);
+    }
+  } else if (family == AF_INET6) {
+    struct sockaddr_in6 sin6 = {};
+    bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+    __u16 port = bpf_ntohs(sin6.sin6_port);
+    if (remote) {
+      vs->rport = port;
+      __builtin_memcpy(vs->raddr, &sin6.sin6_addr, 16);
+    } else {
+      vs->lport = port;
+      __builtin_memcpy(vs->laddr, &sin6.sin6_addr, 16);
+    }
+  }
+  return family;
+}
+
+static __always_inline struct vg_scratch *begin_net(struct trace_event_raw_sys_exit *ctx, __u16 type,
+                                                    struct task_struct **task) {
+  struct vg_scratch *s = begin_syscall(ctx, type, task);
+  if (!s) return NULL;
+  struct vg_sock *vs = SOCK(s);
+  __builtin_memset(vs, 0, sizeof(*vs));
+  return s;
+}
+
+EXIT(connect) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_net(ctx, VG_CONNECT, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  struct vg_sock *vs = SOCK(s);
+  sock_from_sk(vs, fd_sock(task, (int)a->a[0]));
+  /* The destination as asked (the sock may not be connected yet). */
+  __u16 fam = sock_from_user(vs, (const void *)a->a[1], 1);
+  __u32 cur = NET_BODY_OFF;
+  if (fam == AF_UNIX)
+    put_user_bytes108(s, &cur, (const void *)(a->a[1] + 2), (__u32)a->a[2] - 2);
+  else
+    put_empty(s, &cur);
+  emit(s, cur, VG_CAT_NETWORK);
+  return 0;
+}
+
+static __always_inline int do_accept(struct trace_event_raw_sys_exit *ctx) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_net(ctx, VG_ACCEPT, &task);
+  if (!s) return 0;
+  struct vg_sock *vs = SOCK(s);
+  if (ctx->ret >= 0) sock_from_sk(vs, fd_sock(task, ctx->ret));
+  __u32 cur = NET_BODY_OFF;
+  put_empty(s, &cur);
+  emit(s, cur, VG_CAT_NETWORK);
+  return 0;
+}
+EXIT(accept) { return do_accept(ctx); }
+EXIT(accept4) { return do_accept(ctx); }
+
+EXIT(bind) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_net(ctx, VG_BIND, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  struct vg_sock *vs = SOCK(s);
+  struct sock *sk = fd_sock(task, (int)a->a[0]);
+  if (sk) {
+    vs->type = BPF_CORE_READ(sk, sk_type);
+    vs->protocol = BPF_CORE_READ(sk, sk_protocol);
+  }
+  __u16 fam = sock_from_user(vs, (const void *)a->a[1], 0);
+  __u32 cur = NET_BODY_OFF;
+  if (fam == AF_UNIX)
+    put_user_bytes108(s, &cur, (const void *)(a->a[1] + 2), (__u32)a->a[2] - 2);
+  else
+    put_empty(s, &cur);
+  emit(s, cur, VG_CAT_NETWORK);
+  return 0;
+}
+
+EXIT(listen) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_net(ctx, VG_LISTEN, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  sock_from_sk(SOCK(s), fd_sock(task, (int)a->a[0]));
+  __u32 cur = NET_BODY_OFF;
+  put_empty(s, &cur);
+  emit(s, cur, VG_CAT_NETWORK);
+  return 0;
+}
+
+/* ---- identity ------------------------------------------------------------------ */
+EXIT(setuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }
+EXIT(setreuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }
+EXIT(setresuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }
+EXIT(setgid) { return plain(ctx, VG_SETGID, VG_CAT_IDENTITY); }
+EXIT(setregid) { return plain(ctx, VG_SETGID, VG_CAT_IDENTITY); }
+EXIT(setresgid) { return plain(ctx, VG_SETGID, VG_CAT_IDENTITY); }
+EXIT(capset) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, VG_CAPSET, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  struct {
+    __u32 version;
+    int pid;
+  } hdr = {};
+  struct {
+    __u32 effective, permitted, inheritable;
+  } data[2] = {};
+  bpf_probe_read_user(&hdr, sizeof(hdr), (const void *)a->a[0]);
+  bpf_probe_read_user(&data, sizeof(data), (const void *)a->a[1]);
+  a->a[2] = hdr.pid;
+  a->a[3] = ((__u64)data[1].effective << 32) | data[0].effective;
+  a->a[4] = ((__u64)data[1].permitted << 32) | data[0].permitted;
+  a->a[5] = ((__u64)data[1].inheritable << 32) | data[0].inheritable;
+  emit(s, BODY_OFF, VG_CAT_IDENTITY);
+  return 0;
+}
+
+/* ---- namespaces and mounts -------------------------------------------------------- */
+EXIT(setns) { return fd_path(ctx, VG_SETNS, VG_CAT_NAMESPACE, 0); }
+EXIT(unshare) { return plain(ctx, VG_UNSHARE, VG_CAT_NAMESPACE); }
+EXIT(mount) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, VG_MOUNT, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  put_user_str(s, &cur, (const void *)a->a[0]);            /* source */
+  put_user_path(s, &cur, task, (const void *)a->a[1], AT_FDCWD); /* target + base */
+  put_user_str(s, &cur, (const void *)a->a[2]);            /* fstype */
+  emit(s, cur, VG_CAT_NAMESPACE);
+  return 0;
+}
+EXIT(umount) { return one_path(ctx, VG_UMOUNT, VG_CAT_NAMESPACE, -1, 0); }
+EXIT(pivot_root) { return two_paths(ctx, VG_PIVOT_ROOT, VG_CAT_NAMESPACE, -1, 0, -1, 1, 0); }
+EXIT(chroot) { return one_path(ctx, VG_CHROOT, VG_CAT_NAMESPACE, -1, 0); }
+
+/* ---- kernel ------------------------------------------------------------------------- */
+EXIT(init_module) { return one_str(ctx, VG_MODULE_LOAD, VG_CAT_KERNEL, 2); }
+EXIT(finit_module) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, VG_MODULE_LOAD, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 cur = BODY_OFF;
+  put_user_str(s, &cur, (const void *)a->a[1]); /* params */
+  put_fd_path(s, &cur, task, (int)a->a[0]);
+  emit(s, cur, VG_CAT_KERNEL);
+  return 0;
+}
+EXIT(delete_module) { return one_str(ctx, VG_MODULE_DELETE, VG_CAT_KERNEL, 0); }
+EXIT(bpf) {
+  /* Only program loads are events; map operations would flood. */
+  __u64 pt = bpf_get_current_pid_tgid();
+  struct vg_inflight *in = bpf_map_lookup_elem(&inflight, &pt);
+  if (!in) return 0;
+  if (in->args[0] != BPF_PROG_LOAD_CMD) {
+    bpf_map_delete_elem(&inflight, &pt);
+    return 0;
+  }
+  struct task_struct *task;
+  struct vg_scratch *s = begin_syscall(ctx, VG_BPF_PROG_LOAD, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  __u32 head[2] = {};
+  bpf_probe_read_user(&head, sizeof(head), (const void *)a->a[1]);
+  a->a[6] = head[0]; /* prog_type */
+  a->a[7] = head[1]; /* insn_cnt */
+  __u32 cur = BODY_OFF;
+  __u32 c = cur & (VG_SCRATCH_HALF - 1);
+  char name[16] = {};
+  bpf_probe_read_user(&name, sizeof(name), (const void *)(a->a[1] + 48));
+  name[15] = 0;
+  put_kernel_str(s, &cur, name);
+  (void)c;
+  emit(s, cur, VG_CAT_KERNEL);
+  return 0;
+}
+
+/* ---- tampering ------------------------------------------------------------------------ */
+EXIT(ptrace) { return plain(ctx, VG_PTRACE, VG_CAT_TAMPER); }
+EXIT(process_vm_writev) { return plain(ctx, VG_PROCESS_VM_WRITE, VG_CAT_TAMPER); }
+EXIT(memfd_create) { return one_str(ctx, VG_MEMFD_CREATE, VG_CAT_TAMPER, 0); }
+
+/* ---- process lifecycle (sched tracepoints) ------------------------------------------ */
+
+static __always_inline long syscall_nr_of(struct task_struct *task) {
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+  if (!regs) return -1;
+#if defined(__TARGET_ARCH_x86)
+  return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+  return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#else
+  return -1;
+#endif
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (is_excluded(tgid)) return 0;
+  struct vg_scratch *s = get_scratch();
+  if (!s) return 0;
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+  long nr = syscall_nr_of(task);
+  fill_header(HDR(s), task, VG_EXEC, nr < 0 ? VG_NO_SYSCALL : (__u16)nr, 0);
+  struct vg_args *a = ARGS(s);
+  __builtin_memset(a, 0, sizeof(*a));
+  struct file *file = BPF_CORE_READ(bprm, file);
+  a->a[0] = BPF_CORE_READ(file, f_inode, i_ino);
+  a->a[1] = BPF_CORE_READ(file, f_inode, __i_nlink);
+  a->a[2] = old_pid;
+  __u32 cur = BODY_OFF;
+  put_kernel_str(s, &cur, BPF_CORE_READ(bprm, filename));
+  struct path fpath = BPF_CORE_READ(file, f_path);
+  put_path(s, &cur, &fpath);
+  /* argv: the new image's arg area, NUL-separated. */
+  struct mm_struct *mm = BPF_CORE_READ(task, mm);
+  unsigned long start = BPF_CORE_READ(mm, arg_start);
+  unsigned long end = BPF_CORE_READ(mm, arg_end);
+  unsigned long len = end > start ? end - start : 0;
+  if (len > VG_MAX_ARGV - 1) {
+    len = VG_MAX_ARGV - 1;
+    HDR(s)->flags |= VG_F_ARGS_TRUNCATED;
+  }
+  __u32 c = cur & (VG_SCRATCH_HALF - 1);
+  if (len && bpf_probe_read_user(&s->rec[c + 2], len & (VG_MAX_ARGV - 1), (const void *)start) != 0)
+    len = 0;
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
+  cur = c + 2 + (len & (VG_MAX_ARGV - 1));
+  struct path pwd = BPF_CORE_READ(task, fs, pwd);
+  put_path(s, &cur, &pwd);
+  struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+  if (tty)
+    put_kernel_str(s, &cur, &tty->name);
+  else
+    put_empty(s, &cur);
+  emit(s, cur, VG_CAT_PROCESS);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_sched_fork, struct task_struct *parent, struct task_struct *child) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (is_excluded(tgid)) return 0;
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  __u32 child_pid = BPF_CORE_READ(child, pid);
+  int is_thread = child_tgid == BPF_CORE_READ(parent, tgid);
+  struct vg_config *cfg = get_config();
+  if (is_thread && !(cfg && cfg->capture_threads)) return 0;
+  struct vg_scratch *s = get_scratch();
+  if (!s) return 0;
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+  long nr = syscall_nr_of(task);
+  fill_header(HDR(s), task, VG_FORK, nr < 0 ? VG_NO_SYSCALL : (__u16)nr, child_tgid);
+  struct vg_args *a = ARGS(s);
+  __builtin_memset(a, 0, sizeof(*a));
+  a->a[0] = child_tgid;
+  a->a[1] = child_pid;
+  a->a[2] = ns_pid(BPF_CORE_READ(child, thread_pid), NULL);
+  a->a[4] = is_thread;
+  /* clone flags from the parent's saved syscall registers. */
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#if defined(__TARGET_ARCH_x86)
+  if (regs) {
+    if (nr == 56 /* clone */) {
+      a->a[3] = BPF_CORE_READ(regs, di);
+    } else if (nr == 435 /* clone3 */) {
+      __u64 flags = 0;
+      bpf_probe_read_user(&flags, sizeof(flags), (const void *)BPF_CORE_READ(regs, di));
+      a->a[3] = flags;
+    } else if (nr == 58 /* vfork */) {
+      a->a[3] = CLONE_VM | CLONE_VFORK | SIGCHLD;
+    } else if (nr == 57 /* fork */) {
+      a->a[3] = SIGCHLD;
+    }
+  }
+#endif
+  emit(s, BODY_OFF, VG_CAT_PROCESS);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_sched_exit, struct task_struct *p) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (is_excluded(tgid)) return 0;
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+  /* Only the last thread of a process makes an Exit event. */
+  if (BPF_CORE_READ(task, signal, live.counter) != 0) return 0;
+  struct vg_scratch *s = get_scratch();
+  if (!s) return 0;
+  int code = BPF_CORE_READ(task, exit_code);
+  unsigned int sflags = BPF_CORE_READ(task, signal, flags);
+  if (sflags & SIGNAL_GROUP_EXIT) code = BPF_CORE_READ(task, signal, group_exit_code);
+  fill_header(HDR(s), task, VG_EXIT, VG_NO_SYSCALL, 0);
+  struct vg_args *a = ARGS(s);
+  __builtin_memset(a, 0, sizeof(*a));
+  a->a[0] = code;
+  emit(s, BODY_OFF, VG_CAT_PROCESS);
+  return 0;
+}

@@ -1,0 +1,1 @@
+// Intentionally empty: libvigil.so is built from the vigil_internal archive.

@@ -1,0 +1,255 @@
+#include "fields/body_args.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace vigil::fields {
+
+namespace {
+
+using schema::Body;
+
+ArgValue Str(const flatbuffers::String* s) {
+  ArgValue v;
+  v.kind = ArgKind::kString;
+  v.present = s != nullptr;
+  if (s) v.s = std::string_view(s->c_str(), s->size());
+  return v;
+}
+ArgValue Int(int64_t i) {
+  ArgValue v;
+  v.kind = ArgKind::kInt;
+  v.i = i;
+  return v;
+}
+ArgValue UIntOf(ArgKind kind, uint64_t u) {
+  ArgValue v;
+  v.kind = kind;
+  v.u = u;
+  return v;
+}
+ArgValue UInt(uint64_t u) { return UIntOf(ArgKind::kUInt, u); }
+ArgValue Hex(uint64_t u) { return UIntOf(ArgKind::kHex, u); }
+ArgValue Oct(uint64_t u) { return UIntOf(ArgKind::kOctal, u); }
+ArgValue Bool(bool b) {
+  ArgValue v;
+  v.kind = ArgKind::kBool;
+  v.b = b;
+  return v;
+}
+ArgValue List(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* l) {
+  ArgValue v;
+  v.kind = ArgKind::kStringList;
+  v.present = l != nullptr;
+  v.list = l;
+  return v;
+}
+ArgValue Addr(const schema::SockAddr* a) {
+  ArgValue v;
+  v.kind = ArgKind::kSockAddr;
+  v.present = a != nullptr;
+  v.addr = a;
+  return v;
+}
+
+#define VIGIL_ARG(T, field, kind, make)                                      \
+  ArgDesc {                                                                  \
+    #field, kind, [](const void* b) -> ArgValue {                            \
+      return make(static_cast<const schema::T*>(b)->field());                \
+    }                                                                        \
+  }
+#define A_STR(T, f) VIGIL_ARG(T, f, ArgKind::kString, Str)
+#define A_INT(T, f) VIGIL_ARG(T, f, ArgKind::kInt, Int)
+#define A_UINT(T, f) VIGIL_ARG(T, f, ArgKind::kUInt, UInt)
+#define A_HEX(T, f) VIGIL_ARG(T, f, ArgKind::kHex, Hex)
+#define A_OCT(T, f) VIGIL_ARG(T, f, ArgKind::kOctal, Oct)
+#define A_BOOL(T, f) VIGIL_ARG(T, f, ArgKind::kBool, Bool)
+#define A_LIST(T, f) VIGIL_ARG(T, f, ArgKind::kStringList, List)
+#define A_ADDR(T, f) VIGIL_ARG(T, f, ArgKind::kSockAddr, Addr)
+
+const ArgDesc kExec[] = {A_STR(Exec, filename), A_STR(Exec, exe_path), A_LIST(Exec, args),
+                         A_STR(Exec, cwd), A_STR(Exec, tty), A_UINT(Exec, exe_ino),
+                         A_UINT(Exec, exe_nlink), A_BOOL(Exec, exe_from_memfd),
+                         A_BOOL(Exec, exe_upper_layer)};
+const ArgDesc kFork[] = {A_UINT(Fork, child_pid), A_UINT(Fork, child_tid), A_UINT(Fork, child_vpid),
+                         A_HEX(Fork, clone_flags), A_BOOL(Fork, is_thread)};
+const ArgDesc kExit[] = {A_INT(Exit, exit_code)};
+const ArgDesc kOpen[] = {A_STR(Open, path), A_HEX(Open, flags), A_OCT(Open, mode), A_INT(Open, dirfd),
+                         A_INT(Open, fd)};
+const ArgDesc kUnlink[] = {A_STR(Unlink, path), A_HEX(Unlink, flags)};
+const ArgDesc kRename[] = {A_STR(Rename, old_path), A_STR(Rename, new_path), A_HEX(Rename, flags)};
+const ArgDesc kChmod[] = {A_STR(Chmod, path), A_OCT(Chmod, mode), A_INT(Chmod, fd)};
+const ArgDesc kChown[] = {A_STR(Chown, path), A_UINT(Chown, uid), A_UINT(Chown, gid), A_INT(Chown, fd),
+                          A_HEX(Chown, flags)};
+const ArgDesc kMkdir[] = {A_STR(Mkdir, path), A_OCT(Mkdir, mode)};
+const ArgDesc kLink[] = {A_STR(Link, target), A_STR(Link, path), A_HEX(Link, flags)};
+const ArgDesc kTruncate[] = {A_STR(Truncate, path), A_INT(Truncate, length), A_INT(Truncate, fd)};
+const ArgDesc kConnect[] = {A_INT(Connect, fd), A_ADDR(Connect, addr)};
+const ArgDesc kAccept[] = {A_INT(Accept, listen_fd), A_INT(Accept, fd), A_ADDR(Accept, addr),
+                           A_HEX(Accept, flags)};
+const ArgDesc kBind[] = {A_INT(Bind, fd), A_ADDR(Bind, addr)};
+const ArgDesc kListen[] = {A_INT(Listen, fd), A_INT(Listen, backlog), A_ADDR(Listen, addr)};
+const ArgDesc kSetId[] = {A_UINT(SetId, real), A_UINT(SetId, effective), A_UINT(SetId, saved)};
+const ArgDesc kCapset[] = {A_INT(Capset, target_pid), A_HEX(Capset, effective),
+                           A_HEX(Capset, permitted), A_HEX(Capset, inheritable)};
+const ArgDesc kSetns[] = {A_INT(Setns, fd), A_HEX(Setns, nstype), A_STR(Setns, ns_path)};
+const ArgDesc kUnshare[] = {A_HEX(Unshare, flags)};
+const ArgDesc kMount[] = {A_STR(Mount, source), A_STR(Mount, target), A_STR(Mount, fstype),
+                          A_HEX(Mount, flags)};
+const ArgDesc kUmount[] = {A_STR(Umount, target), A_HEX(Umount, flags)};
+const ArgDesc kPivotRoot[] = {A_STR(PivotRoot, new_root), A_STR(PivotRoot, put_old)};
+const ArgDesc kChroot[] = {A_STR(Chroot, path)};
+const ArgDesc kModuleLoad[] = {A_STR(ModuleLoad, path), A_STR(ModuleLoad, args),
+                               A_HEX(ModuleLoad, flags), A_INT(ModuleLoad, fd)};
+const ArgDesc kModuleDelete[] = {A_STR(ModuleDelete, name), A_HEX(ModuleDelete, flags)};
+const ArgDesc kBpfProgLoad[] = {A_INT(BpfProgLoad, cmd), A_UINT(BpfProgLoad, prog_type),
+                                A_STR(BpfProgLoad, prog_name), A_UINT(BpfProgLoad, insn_count)};
+const ArgDesc kPtrace[] = {A_INT(Ptrace, request), A_INT(Ptrace, target_pid)};
+const ArgDesc kProcessVmWrite[] = {A_INT(ProcessVmWrite, target_pid)};
+const ArgDesc kMemfdCreate[] = {A_STR(MemfdCreate, name), A_HEX(MemfdCreate, flags),
+                                A_INT(MemfdCreate, fd)};
+
+#undef A_STR
+#undef A_INT
+#undef A_UINT
+#undef A_HEX
+#undef A_OCT
+#undef A_BOOL
+#undef A_LIST
+#undef A_ADDR
+#undef VIGIL_ARG
+
+// Indexed by schema::Body.
+constexpr size_t kBodyCount = static_cast<size_t>(Body::MAX) + 1;
+const std::array<std::span<const ArgDesc>, kBodyCount> kArgs = {
+    std::span<const ArgDesc>{},  // NONE
+    kExec, kFork, kExit, kOpen, kUnlink, kRename, kChmod, kChown, kMkdir, kLink, kTruncate,
+    kConnect, kAccept, kBind, kListen, kSetId, kCapset, kSetns, kUnshare, kMount, kUmount,
+    kPivotRoot, kChroot, kModuleLoad, kModuleDelete, kBpfProgLoad, kPtrace, kProcessVmWrite,
+    kMemfdCreate,
+};
+static_assert(static_cast<size_t>(Body::MemfdCreate) == 29, "update kArgs for new bodies");
+
+void AppendIpPort(std::string* out, const flatbuffers::Vector<uint8_t>* ip, uint16_t port,
+                  schema::SocketFamily family) {
+  std::string s = IpToString(ip);
+  if (s.empty()) s = family == schema::SocketFamily::Inet6 ? "::" : "0.0.0.0";
+  out->append(s);
+  out->push_back(':');
+  char buf[8];
+  auto r = std::to_chars(buf, buf + sizeof(buf), port);
+  out->append(buf, r.ptr);
+}
+
+}  // namespace
+
+std::span<const ArgDesc> ArgsOf(schema::Body type) {
+  auto i = static_cast<size_t>(type);
+  return i < kBodyCount ? kArgs[i] : std::span<const ArgDesc>{};
+}
+
+bool IsArgName(std::string_view name) {
+  for (const auto& body : kArgs)
+    for (const auto& d : body)
+      if (d.name == name) return true;
+  return false;
+}
+
+SockRole SockRoleOf(schema::Body type) {
+  switch (type) {
+    case Body::Connect: return SockRole::kClient;
+    case Body::Accept: return SockRole::kServer;
+    case Body::Bind:
+    case Body::Listen: return SockRole::kListener;
+    default: return SockRole::kNone;
+  }
+}
+
+std::string IpToString(const flatbuffers::Vector<uint8_t>* addr) {
+  if (!addr) return {};
+  char buf[INET6_ADDRSTRLEN];
+  if (addr->size() == 4) {
+    if (inet_ntop(AF_INET, addr->data(), buf, sizeof(buf))) return buf;
+  } else if (addr->size() == 16) {
+    if (inet_ntop(AF_INET6, addr->data(), buf, sizeof(buf))) return buf;
+  }
+  return {};
+}
+
+std::string SockAddrName(const schema::SockAddr& a, SockRole role) {
+  using schema::SocketFamily;
+  std::string out;
+  switch (a.family()) {
+    case SocketFamily::Unix:
+      if (a.unix_path()) out.assign(a.unix_path()->c_str(), a.unix_path()->size());
+      return out;
+    case SocketFamily::Inet:
+    case SocketFamily::Inet6:
+      break;
+    default:
+      return out;
+  }
+  switch (role) {
+    case SockRole::kClient:
+      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
+      out.append("->");
+      AppendIpPort(&out, a.remote_addr(), a.remote_port(), a.family());
+      break;
+    case SockRole::kServer:
+      AppendIpPort(&out, a.remote_addr(), a.remote_port(), a.family());
+      out.append("->");
+      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
+      break;
+    case SockRole::kListener:
+    case SockRole::kNone:
+      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
+      break;
+  }
+  return out;
+}
+
+std::string_view SocketFamilyName(schema::SocketFamily family) {
+  switch (family) {
+    case schema::SocketFamily::Unix: return "unix";
+    case schema::SocketFamily::Inet: return "inet";
+    case schema::SocketFamily::Inet6: return "inet6";
+    default: return "unspec";
+  }
+}
+
+std::string ArgToString(const ArgValue& v, SockRole role) {
+  char buf[32];
+  switch (v.kind) {
+    case ArgKind::kString: return std::string(v.s);
+    case ArgKind::kInt: return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v.i).ptr);
+    case ArgKind::kUInt: return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v.u).ptr);
+    case ArgKind::kHex: {
+      std::string s = "0x";
+      s.append(buf, std::to_chars(buf, buf + sizeof(buf), v.u, 16).ptr);
+      return s;
+    }
+    case ArgKind::kOctal: {
+      std::string s = "0";
+      s.append(buf, std::to_chars(buf, buf + sizeof(buf), v.u, 8).ptr);
+      return s;
+    }
+    case ArgKind::kBool: return v.b ? "true" : "false";
+    case ArgKind::kStringList: {
+      std::string s;
+      if (!v.list) return s;
+      for (flatbuffers::uoffset_t i = 0; i < v.list->size(); ++i) {
+        if (i) s.push_back(' ');
+        s.append(v.list->Get(i)->string_view());
+      }
+      return s;
+    }
+    case ArgKind::kSockAddr: return v.addr ? SockAddrName(*v.addr, role) : std::string();
+  }
+  return {};
+}
+
+}  // namespace vigil::fields

@@ -1,0 +1,73 @@
+// The arguments of each event body, by schema field name and in schema order:
+// the table behind evt.arg.<name>, evt.arg[N] and the "args" object of
+// Event::ToJson. Adding a field to a body table in event.fbs means adding one
+// line to the body's list in body_args.cc (a unit test checks the counts).
+#ifndef VIGIL_LIB_FIELDS_BODY_ARGS_HPP_
+#define VIGIL_LIB_FIELDS_BODY_ARGS_HPP_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "vigil/schema/event_generated.h"
+
+namespace vigil::fields {
+
+enum class ArgKind : uint8_t {
+  kString,      // s
+  kInt,         // i
+  kUInt,        // u
+  kHex,         // u, rendered 0x.. by evt.arg (flags, masks)
+  kOctal,       // u, rendered 0.. by evt.arg (modes)
+  kBool,        // b
+  kStringList,  // list
+  kSockAddr,    // addr
+};
+
+struct ArgValue {
+  ArgKind kind = ArgKind::kString;
+  bool present = true;  // false: an optional string/vector/table is absent
+  int64_t i = 0;
+  uint64_t u = 0;
+  bool b = false;
+  std::string_view s;
+  const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list = nullptr;
+  const schema::SockAddr* addr = nullptr;
+};
+
+struct ArgDesc {
+  std::string_view name;
+  ArgKind kind;
+  ArgValue (*get)(const void* body);
+};
+
+// The arguments of a body type (empty for NONE or unknown types).
+std::span<const ArgDesc> ArgsOf(schema::Body type);
+// Whether any body has an argument called `name` (validates evt.arg.<name>).
+bool IsArgName(std::string_view name);
+
+// How a socket address relates to the calling process.
+enum class SockRole : uint8_t {
+  kNone,
+  kClient,    // connect: local is the client, remote the server
+  kServer,    // accept: local is the server, remote the client
+  kListener,  // bind/listen: local is the server, no peer
+};
+SockRole SockRoleOf(schema::Body type);
+
+// evt.arg's text rendering of an argument (addresses as fd.name does).
+std::string ArgToString(const ArgValue& v, SockRole role);
+
+// Network helpers shared with the fd.* fields.
+// "10.0.0.1" / "::1"; empty if `addr` is missing or not 4/16 bytes.
+std::string IpToString(const flatbuffers::Vector<uint8_t>* addr);
+// The Falco fd.name of a socket: "cip:cport->sip:sport" for connected
+// sockets, "ip:port" for a listener, the path for unix sockets.
+std::string SockAddrName(const schema::SockAddr& addr, SockRole role);
+
+std::string_view SocketFamilyName(schema::SocketFamily family);
+
+}  // namespace vigil::fields
+
+#endif  // VIGIL_LIB_FIELDS_BODY_ARGS_HPP_

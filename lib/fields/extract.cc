@@ -1,0 +1,725 @@
+// Field extraction: one switch on the dense field id.
+#include <fcntl.h>
+
+#include <charconv>
+#include <string>
+
+#include "core/event_context.hpp"
+#include "core/syscalls.hpp"
+#include "fields/body_args.hpp"
+#include "fields/enrichment.hpp"
+#include "fields/registry.hpp"
+#include "vigil/event.hpp"
+#include "vigil/schema/event_generated.h"
+
+#ifndef O_TMPFILE
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+#ifndef AT_REMOVEDIR
+#define AT_REMOVEDIR 0x200
+#endif
+
+namespace vigil::fields {
+
+namespace {
+
+using schema::Body;
+using StringVec = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+
+constexpr uint32_t kUnsetId = 0xffffffff;
+constexpr size_t kShortIdLength = 12;
+
+// errno names of the Linux generic ABI (x86_64, arm64), by number.
+constexpr std::string_view kErrnoNames[] = {
+    "", "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF",
+    "ECHILD", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV",
+    "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG",
+    "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK", "ENAMETOOLONG",
+    "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP", "", "ENOMSG", "EIDRM", "ECHRNG", "EL2NSYNC",
+    "EL3HLT", "EL3RST", "ELNRNG", "EUNATCH", "ENOCSI", "EL2HLT", "EBADE", "EBADR", "EXFULL",
+    "ENOANO", "EBADRQC", "EBADSLT", "", "EBFONT", "ENOSTR", "ENODATA", "ETIME", "ENOSR",
+    "ENONET", "ENOPKG", "EREMOTE", "ENOLINK", "EADV", "ESRMNT", "ECOMM", "EPROTO", "EMULTIHOP",
+    "EDOTDOT", "EBADMSG", "EOVERFLOW", "ENOTUNIQ", "EBADFD", "EREMCHG", "ELIBACC", "ELIBBAD",
+    "ELIBSCN", "ELIBMAX", "ELIBEXEC", "EILSEQ", "ERESTART", "ESTRPIPE", "EUSERS", "ENOTSOCK",
+    "EDESTADDRREQ", "EMSGSIZE", "EPROTOTYPE", "ENOPROTOOPT", "EPROTONOSUPPORT",
+    "ESOCKTNOSUPPORT", "EOPNOTSUPP", "EPFNOSUPPORT", "EAFNOSUPPORT", "EADDRINUSE",
+    "EADDRNOTAVAIL", "ENETDOWN", "ENETUNREACH", "ENETRESET", "ECONNABORTED", "ECONNRESET",
+    "ENOBUFS", "EISCONN", "ENOTCONN", "ESHUTDOWN", "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED",
+    "EHOSTDOWN", "EHOSTUNREACH", "EALREADY", "EINPROGRESS", "ESTALE", "EUCLEAN", "ENOTNAM",
+    "ENAVAIL", "EISNAM", "EREMOTEIO", "EDQUOT", "ENOMEDIUM", "EMEDIUMTYPE", "ECANCELED",
+    "ENOKEY", "EKEYEXPIRED", "EKEYREVOKED", "EKEYREJECTED", "EOWNERDEAD", "ENOTRECOVERABLE",
+    "ERFKILL", "EHWPOISON",
+};
+static_assert(kErrnoNames[133] == "EHWPOISON");
+
+// Kernel-internal codes that can still show up at syscall exit.
+std::string_view KernelErrnoName(int64_t e) {
+  switch (e) {
+    case 512: return "ERESTARTSYS";
+    case 513: return "ERESTARTNOINTR";
+    case 514: return "ERESTARTNOHAND";
+    case 515: return "ENOIOCTLCMD";
+    case 516: return "ERESTART_RESTARTBLOCK";
+    case 517: return "EPROBE_DEFER";
+    case 518: return "EOPENSTALE";
+    case 519: return "ENOPARAM";
+    case 524: return "ENOTSUPP";
+    default: return {};
+  }
+}
+
+std::string ResultString(int64_t res) {
+  if (res >= 0) return "SUCCESS";
+  const int64_t e = -res;
+  std::string_view name;
+  if (e < static_cast<int64_t>(std::size(kErrnoNames))) name = kErrnoNames[e];
+  else name = KernelErrnoName(e);
+  if (!name.empty()) return std::string(name);
+  return std::to_string(res);
+}
+
+// Never `return "literal"` into a FieldValue: spell the alternative.
+FieldValue Str(std::string_view s) { return FieldValue(std::string(s)); }
+
+std::string_view Sv(const flatbuffers::String* s) {
+  return s ? std::string_view(s->c_str(), s->size()) : std::string_view();
+}
+
+// argv from either the process table or an exec body.
+struct ArgsView {
+  const std::vector<std::string>* vec = nullptr;
+  const StringVec* fb = nullptr;
+  size_t size() const { return vec ? vec->size() : fb ? fb->size() : 0; }
+  std::string_view at(size_t i) const {
+    return vec ? std::string_view((*vec)[i]) : Sv(fb->Get(static_cast<flatbuffers::uoffset_t>(i)));
+  }
+};
+
+// The facts of the calling process that an exec event itself carries.
+struct SelfInfo {
+  bool known = false;
+  std::string_view exepath, cwd, tty;
+  ArgsView args;
+};
+
+SelfInfo Self(const schema::Event& ev, Enrichment& en) {
+  if (ev.body_type() == Body::Exec) {
+    if (const schema::Exec* x = ev.body_as_Exec())
+      return {true, Sv(x->exe_path()), Sv(x->cwd()), Sv(x->tty()), ArgsView{nullptr, x->args()}};
+  }
+  if (const state::Process* p = en.process())
+    return {true, p->exe_path, p->cwd, p->tty, ArgsView{&p->args, nullptr}};
+  return {};
+}
+
+std::string_view Comm(const schema::Event& ev, Enrichment& en) {
+  std::string_view c = Sv(ev.comm());
+  if (c.empty())
+    if (const state::Process* p = en.process()) return p->comm;
+  return c;
+}
+
+std::string Exe(const ArgsView& a) { return a.size() ? std::string(a.at(0)) : std::string(); }
+
+void AppendArgs(std::string* out, const ArgsView& a) {
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (!out->empty()) out->push_back(' ');
+    out->append(a.at(i));
+  }
+}
+
+std::string JoinArgs(const ArgsView& a) {
+  std::string s;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (i > 1) s.push_back(' ');
+    s.append(a.at(i));
+  }
+  return s;
+}
+
+std::string Cmdline(std::string_view first, const ArgsView& a) {
+  std::string s(first);
+  AppendArgs(&s, a);
+  return s;
+}
+
+std::string Cwd(std::string_view cwd) {
+  std::string s(cwd);
+  if (s.empty() || s.back() != '/') s.push_back('/');
+  return s;
+}
+
+// What an ancestor field reads from a process.
+enum class AncestorAttr { kName, kPid, kExepath, kCmdline };
+
+FieldValue FromProcess(const state::Process& p, AncestorAttr attr) {
+  switch (attr) {
+    case AncestorAttr::kName: return p.comm;
+    case AncestorAttr::kPid: return static_cast<int64_t>(p.pid);
+    case AncestorAttr::kExepath: return p.exe_path;
+    case AncestorAttr::kCmdline: return Cmdline(p.comm, ArgsView{&p.args, nullptr});
+  }
+  return {};
+}
+
+FieldValue Ancestor(const FieldRef& ref, const schema::Event& ev, Enrichment& en,
+                    AncestorAttr attr) {
+  if (ref.index < 0) {  // the list of all ancestors (parent first)
+    std::vector<std::string> out;
+    for (const state::Process* p : en.ancestors()) {
+      FieldValue v = FromProcess(*p, attr);
+      if (auto* s = std::get_if<std::string>(&v)) out.push_back(std::move(*s));
+      else out.push_back(std::to_string(std::get<int64_t>(v)));
+    }
+    return out;
+  }
+  if (ref.index == 0) {
+    switch (attr) {
+      case AncestorAttr::kName: return std::string(Comm(ev, en));
+      case AncestorAttr::kPid: return static_cast<int64_t>(ev.header()->pid());
+      case AncestorAttr::kExepath: {
+        SelfInfo s = Self(ev, en);
+        return s.known ? FieldValue(std::string(s.exepath)) : FieldValue();
+      }
+      case AncestorAttr::kCmdline: {
+        SelfInfo s = Self(ev, en);
+        return s.known ? FieldValue(Cmdline(Comm(ev, en), s.args)) : FieldValue();
+      }
+    }
+  }
+  const state::Process* p = en.ancestor(static_cast<size_t>(ref.index));
+  return p ? FromProcess(*p, attr) : FieldValue();
+}
+
+// ---- fd helpers ----------------------------------------------------------------
+
+enum class FdKind : uint8_t { kNone, kFile, kDirectory, kMemfd, kSocket };
+
+struct FdInfo {
+  FdKind kind = FdKind::kNone;
+  std::string_view path;  // file/directory path, memfd name
+  int64_t num = -1;
+  const schema::SockAddr* addr = nullptr;
+  SockRole role = SockRole::kNone;
+};
+
+FdInfo GetFd(const schema::Event& ev) {
+  FdInfo f;
+  switch (ev.body_type()) {
+    case Body::Open:
+      if (auto* b = ev.body_as_Open()) {
+        f.kind = (b->flags() & O_DIRECTORY) && (b->flags() & O_TMPFILE) != O_TMPFILE
+                     ? FdKind::kDirectory
+                     : FdKind::kFile;
+        f.path = Sv(b->path());
+        f.num = b->fd();
+      }
+      break;
+    case Body::Unlink:
+      if (auto* b = ev.body_as_Unlink()) {
+        f.kind = (b->flags() & AT_REMOVEDIR) ? FdKind::kDirectory : FdKind::kFile;
+        f.path = Sv(b->path());
+      }
+      break;
+    case Body::Rename:
+      if (auto* b = ev.body_as_Rename()) {
+        f.kind = FdKind::kFile;
+        f.path = Sv(b->new_path());
+      }
+      break;
+    case Body::Chmod:
+      if (auto* b = ev.body_as_Chmod()) {
+        f.kind = FdKind::kFile;
+        f.path = Sv(b->path());
+        f.num = b->fd();
+      }
+      break;
+    case Body::Chown:
+      if (auto* b = ev.body_as_Chown()) {
+        f.kind = FdKind::kFile;
+        f.path = Sv(b->path());
+        f.num = b->fd();
+      }
+      break;
+    case Body::Mkdir:
+      if (auto* b = ev.body_as_Mkdir()) {
+        f.kind = FdKind::kDirectory;
+        f.path = Sv(b->path());
+      }
+      break;
+    case Body::Link:
+      if (auto* b = ev.body_as_Link()) {
+        f.kind = FdKind::kFile;
+        f.path = Sv(b->path());
+      }
+      break;
+    case Body::Truncate:
+      if (auto* b = ev.body_as_Truncate()) {
+        f.kind = FdKind::kFile;
+        f.path = Sv(b->path());
+        f.num = b->fd();
+      }
+      break;
+    case Body::ModuleLoad:
+      if (auto* b = ev.body_as_ModuleLoad()) {
+        if (b->path() && b->path()->size()) f.kind = FdKind::kFile;
+        f.path = Sv(b->path());
+        f.num = b->fd();
+      }
+      break;
+    case Body::MemfdCreate:
+      if (auto* b = ev.body_as_MemfdCreate()) {
+        f.kind = FdKind::kMemfd;
+        f.path = Sv(b->name());
+        f.num = b->fd();
+      }
+      break;
+    case Body::Connect:
+      if (auto* b = ev.body_as_Connect()) {
+        f.kind = FdKind::kSocket;
+        f.num = b->fd();
+        f.addr = b->addr();
+      }
+      break;
+    case Body::Accept:
+      if (auto* b = ev.body_as_Accept()) {
+        f.kind = FdKind::kSocket;
+        f.num = b->fd();
+        f.addr = b->addr();
+      }
+      break;
+    case Body::Bind:
+      if (auto* b = ev.body_as_Bind()) {
+        f.kind = FdKind::kSocket;
+        f.num = b->fd();
+        f.addr = b->addr();
+      }
+      break;
+    case Body::Listen:
+      if (auto* b = ev.body_as_Listen()) {
+        f.kind = FdKind::kSocket;
+        f.num = b->fd();
+        f.addr = b->addr();
+      }
+      break;
+    default:
+      break;
+  }
+  f.role = SockRoleOf(ev.body_type());
+  if (f.kind == FdKind::kSocket && !f.addr) f.kind = FdKind::kNone;
+  return f;
+}
+
+bool IsIp(const schema::SockAddr* a) {
+  return a && (a->family() == schema::SocketFamily::Inet ||
+               a->family() == schema::SocketFamily::Inet6);
+}
+
+bool HasIp(const flatbuffers::Vector<uint8_t>* ip) {
+  return ip && (ip->size() == 4 || ip->size() == 16);
+}
+
+FieldValue Ip(const flatbuffers::Vector<uint8_t>* ip) {
+  std::string s = IpToString(ip);
+  return s.empty() ? FieldValue() : FieldValue(std::move(s));
+}
+
+// Which side of an IP socket a field asks for.
+enum class Side { kClient, kServer, kLocal, kRemote };
+
+// true: local side; false: remote side; nullopt: the side does not exist.
+std::optional<bool> IsLocalSide(Side side, SockRole role) {
+  switch (side) {
+    case Side::kLocal: return true;
+    case Side::kRemote: return false;
+    case Side::kClient:
+      if (role == SockRole::kClient) return true;
+      if (role == SockRole::kServer) return false;
+      return std::nullopt;  // a listener has no client
+    case Side::kServer:
+      if (role == SockRole::kClient) return false;
+      return true;
+  }
+  return std::nullopt;
+}
+
+FieldValue SideIp(const FdInfo& f, Side side) {
+  if (f.kind != FdKind::kSocket || !IsIp(f.addr)) return {};
+  auto local = IsLocalSide(side, f.role);
+  if (!local) return {};
+  return Ip(*local ? f.addr->local_addr() : f.addr->remote_addr());
+}
+
+FieldValue SidePort(const FdInfo& f, Side side) {
+  if (f.kind != FdKind::kSocket || !IsIp(f.addr)) return {};
+  auto local = IsLocalSide(side, f.role);
+  if (!local) return {};
+  const auto* ip = *local ? f.addr->local_addr() : f.addr->remote_addr();
+  const uint16_t port = *local ? f.addr->local_port() : f.addr->remote_port();
+  if (!HasIp(ip) && port == 0) return {};
+  return static_cast<uint64_t>(port);
+}
+
+std::string_view FdTypeName(const FdInfo& f, bool as_char) {
+  switch (f.kind) {
+    case FdKind::kFile: return as_char ? "f" : "file";
+    case FdKind::kDirectory: return as_char ? "d" : "directory";
+    case FdKind::kMemfd: return as_char ? "m" : "memfd";
+    case FdKind::kSocket:
+      switch (f.addr->family()) {
+        case schema::SocketFamily::Inet: return as_char ? "4" : "ipv4";
+        case schema::SocketFamily::Inet6: return as_char ? "6" : "ipv6";
+        case schema::SocketFamily::Unix: return as_char ? "u" : "unix";
+        default: return {};
+      }
+    case FdKind::kNone: break;
+  }
+  return {};
+}
+
+FieldValue FdName(const FdInfo& f) {
+  switch (f.kind) {
+    case FdKind::kFile:
+    case FdKind::kDirectory:
+      if (f.path.empty()) return {};
+      return std::string(f.path);
+    case FdKind::kMemfd: return "memfd:" + std::string(f.path);
+    case FdKind::kSocket: {
+      std::string s = SockAddrName(*f.addr, f.role);
+      return s.empty() ? FieldValue() : FieldValue(std::move(s));
+    }
+    case FdKind::kNone: break;
+  }
+  return {};
+}
+
+FieldValue L4Proto(const FdInfo& f) {
+  if (f.kind != FdKind::kSocket || !IsIp(f.addr)) return {};
+  switch (f.addr->protocol()) {
+    case 6: return Str("tcp");
+    case 17: return Str("udp");
+    case 1:
+    case 58: return Str("icmp");
+    case 255: return Str("raw");
+    default: break;
+  }
+  switch (f.addr->sock_type()) {
+    case 1: return Str("tcp");   // SOCK_STREAM
+    case 2: return Str("udp");   // SOCK_DGRAM
+    case 3: return Str("raw");   // SOCK_RAW
+    default: return {};
+  }
+}
+
+FieldValue OpenFlag(const schema::Event& ev, int which) {
+  const schema::Open* o = ev.body_type() == Body::Open ? ev.body_as_Open() : nullptr;
+  if (!o) return false;
+  const uint32_t flags = o->flags();
+  const uint32_t acc = flags & O_ACCMODE;
+  const bool create = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+  switch (which) {
+    case 0: return acc == O_RDONLY || acc == O_RDWR;
+    case 1: return acc == O_WRONLY || acc == O_RDWR;
+    case 2: return create && (o->mode() & 0111) != 0;
+    default: return create;
+  }
+}
+
+FieldValue FsPath(const schema::Event& ev, FieldId id) {
+  std::string_view v;
+  bool applies = false;
+  switch (ev.body_type()) {
+    case Body::Open:
+    case Body::Unlink:
+    case Body::Chmod:
+    case Body::Chown:
+    case Body::Mkdir:
+    case Body::Truncate:
+      if (id == FieldId::kFsPathName) {
+        v = GetFd(ev).path;
+        applies = true;
+      }
+      break;
+    case Body::Rename:
+      if (auto* b = ev.body_as_Rename()) {
+        if (id == FieldId::kFsPathSource) v = Sv(b->old_path()), applies = true;
+        if (id == FieldId::kFsPathTarget) v = Sv(b->new_path()), applies = true;
+      }
+      break;
+    case Body::Link:
+      if (auto* b = ev.body_as_Link()) {
+        if (id == FieldId::kFsPathSource) v = Sv(b->target()), applies = true;
+        if (id == FieldId::kFsPathTarget) v = Sv(b->path()), applies = true;
+      }
+      break;
+    default:
+      break;
+  }
+  if (!applies || v.empty()) return {};
+  return std::string(v);
+}
+
+FieldValue EvtArg(const FieldRef& ref, const schema::Event& ev) {
+  const void* body = ev.body();
+  if (!body) return {};
+  const auto args = ArgsOf(ev.body_type());
+  const ArgDesc* d = nullptr;
+  if (ref.index >= 0) {
+    if (static_cast<uint64_t>(ref.index) < args.size()) d = &args[ref.index];
+  } else {
+    for (const ArgDesc& a : args)
+      if (a.name == ref.key) {
+        d = &a;
+        break;
+      }
+  }
+  if (!d) return {};
+  ArgValue v = d->get(body);
+  if (!v.present) return {};
+  return ArgToString(v, SockRoleOf(ev.body_type()));
+}
+
+FieldValue NonEmpty(const std::string& s) { return s.empty() ? FieldValue() : FieldValue(s); }
+
+// A container field from the metadata; "host" for host processes when
+// `host_value` is set.
+template <typename Get>
+FieldValue ContainerField(Enrichment& en, bool host_value, Get get) {
+  auto id = en.container_id();
+  if (!id) return {};
+  if (id->empty()) return host_value ? FieldValue(std::string("host")) : FieldValue();
+  const state::Container* c = en.container();
+  if (!c) return {};
+  return get(*c);
+}
+
+}  // namespace
+
+std::string_view SyscallNameOf(const schema::Event& event) {
+  const schema::Header* h = event.header();
+  const auto type = static_cast<EventType>(h->type());
+  if (type == EventType::kExit) return "procexit";
+  std::string_view name =
+      h->syscall() == internal::kNoSyscall ? std::string_view() : internal::SyscallName(h->syscall());
+  if (!name.empty()) return name;
+  switch (type) {
+    case EventType::kExec: return "execve";
+    case EventType::kFork: return "clone";
+    case EventType::kOpen: return "openat";
+    case EventType::kUnlink: return "unlinkat";
+    case EventType::kRename: return "renameat2";
+    case EventType::kChmod: return "fchmodat";
+    case EventType::kChown: return "fchownat";
+    case EventType::kMkdir: return "mkdirat";
+    case EventType::kLink: return "linkat";
+    case EventType::kSymlink: return "symlinkat";
+    case EventType::kTruncate: return "truncate";
+    case EventType::kUmount: return "umount2";
+    case EventType::kModuleLoad: return "finit_module";
+    case EventType::kModuleDelete: return "delete_module";
+    case EventType::kBpfProgLoad: return "bpf";
+    case EventType::kProcessVmWrite: return "process_vm_writev";
+    case EventType::kSetUid: return "setuid";
+    case EventType::kSetGid: return "setgid";
+    default: return EventTypeName(type);  // connect, accept, bind, mount, ptrace, ...
+  }
+}
+
+FieldValue Extract(const FieldRef& ref, const schema::Event& ev,
+                   const internal::EventContext& ctx) {
+  Enrichment en(ev, &ctx);
+  return Extract(ref, ev, en);
+}
+
+FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en) {
+  const schema::Header& h = *ev.header();
+  switch (static_cast<FieldId>(ref.id)) {
+    // ---- evt
+    case FieldId::kEvtType: return std::string(SyscallNameOf(ev));
+    case FieldId::kEvtCategory:
+      return std::string(EventCategoryName(CategoryOf(static_cast<EventType>(h.type()))));
+    case FieldId::kEvtDir: return Str("<");
+    case FieldId::kEvtTime:
+    case FieldId::kEvtRawtime: return h.ts_wall_ns();
+    case FieldId::kEvtCpu: return static_cast<int64_t>(h.cpu());
+    case FieldId::kEvtRes: return ResultString(h.result());
+    case FieldId::kEvtRawres: return h.result();
+    case FieldId::kEvtFailed: return h.result() < 0;
+    case FieldId::kEvtArg: return EvtArg(ref, ev);
+    case FieldId::kEvtIsOpenRead: return OpenFlag(ev, 0);
+    case FieldId::kEvtIsOpenWrite: return OpenFlag(ev, 1);
+    case FieldId::kEvtIsOpenExec: return OpenFlag(ev, 2);
+    case FieldId::kEvtIsOpenCreate: return OpenFlag(ev, 3);
+    case FieldId::kEvtTruncated: {
+      using HF = schema::HeaderFlags;
+      const uint32_t mask = static_cast<uint32_t>(HF::StringTruncated) |
+                            static_cast<uint32_t>(HF::ArgsTruncated);
+      return (h.flags() & mask) != 0;
+    }
+
+    // ---- proc / thread
+    case FieldId::kProcPid: return static_cast<int64_t>(h.pid());
+    case FieldId::kProcPpid: {
+      if (h.ppid() != 0) return static_cast<int64_t>(h.ppid());
+      if (const state::Process* p = en.process()) return static_cast<int64_t>(p->ppid);
+      return {};
+    }
+    case FieldId::kProcVpid: return static_cast<int64_t>(h.vpid());
+    case FieldId::kProcTid:
+    case FieldId::kThreadTid: return static_cast<int64_t>(h.tid());
+    case FieldId::kThreadVtid: return static_cast<int64_t>(h.vtid());
+    case FieldId::kProcName: return std::string(Comm(ev, en));
+    case FieldId::kProcExe:
+    case FieldId::kProcExepath:
+    case FieldId::kProcArgs:
+    case FieldId::kProcCmdline:
+    case FieldId::kProcExeline:
+    case FieldId::kProcCwd:
+    case FieldId::kProcTty: {
+      SelfInfo s = Self(ev, en);
+      if (!s.known) return {};
+      switch (static_cast<FieldId>(ref.id)) {
+        case FieldId::kProcExe: return Exe(s.args);
+        case FieldId::kProcExepath: return std::string(s.exepath);
+        case FieldId::kProcArgs: return JoinArgs(s.args);
+        case FieldId::kProcCmdline: return Cmdline(Comm(ev, en), s.args);
+        case FieldId::kProcExeline: return Cmdline(Exe(s.args), s.args);
+        case FieldId::kProcCwd: return s.cwd.empty() ? FieldValue() : FieldValue(Cwd(s.cwd));
+        default: return std::string(s.tty);
+      }
+    }
+    case FieldId::kProcSid: {
+      const state::Process* p = en.process();
+      return p ? FieldValue(static_cast<int64_t>(p->sid)) : FieldValue();
+    }
+    case FieldId::kProcPname:
+    case FieldId::kProcPexe:
+    case FieldId::kProcPexepath:
+    case FieldId::kProcPcmdline: {
+      const state::Process* p = en.parent();
+      if (!p) return {};
+      const ArgsView args{&p->args, nullptr};
+      switch (static_cast<FieldId>(ref.id)) {
+        case FieldId::kProcPname: return p->comm;
+        case FieldId::kProcPexe: return Exe(args);
+        case FieldId::kProcPexepath: return p->exe_path;
+        default: return Cmdline(p->comm, args);
+      }
+    }
+    case FieldId::kProcAname: return Ancestor(ref, ev, en, AncestorAttr::kName);
+    case FieldId::kProcApid: return Ancestor(ref, ev, en, AncestorAttr::kPid);
+    case FieldId::kProcAexepath: return Ancestor(ref, ev, en, AncestorAttr::kExepath);
+    case FieldId::kProcAcmdline: return Ancestor(ref, ev, en, AncestorAttr::kCmdline);
+
+    // ---- user / group
+    case FieldId::kUserUid: return static_cast<uint64_t>(h.uid());
+    case FieldId::kUserEuid: return static_cast<uint64_t>(h.euid());
+    case FieldId::kGroupGid: return static_cast<uint64_t>(h.gid());
+    case FieldId::kProcLoginuid:
+    case FieldId::kUserLoginuid:
+      return h.loginuid() == kUnsetId ? int64_t{-1} : static_cast<int64_t>(h.loginuid());
+    case FieldId::kUserName: {
+      const std::string* n = en.user_name();
+      return n ? FieldValue(*n) : FieldValue();
+    }
+    case FieldId::kUserLoginname: {
+      const std::string* n = en.login_name();
+      return n ? FieldValue(*n) : FieldValue();
+    }
+    case FieldId::kGroupName: {
+      const std::string* n = en.group_name();
+      return n ? FieldValue(*n) : FieldValue();
+    }
+
+    // ---- fd / fs
+    case FieldId::kFdNum: {
+      FdInfo f = GetFd(ev);
+      if (f.kind == FdKind::kNone || f.num < 0) return {};
+      return f.num;
+    }
+    case FieldId::kFdType:
+    case FieldId::kFdTypechar: {
+      std::string_view t = FdTypeName(GetFd(ev), static_cast<FieldId>(ref.id) == FieldId::kFdTypechar);
+      return t.empty() ? FieldValue() : FieldValue(std::string(t));
+    }
+    case FieldId::kFdName: return FdName(GetFd(ev));
+    case FieldId::kFdDirectory:
+    case FieldId::kFdFilename: {
+      FdInfo f = GetFd(ev);
+      if ((f.kind != FdKind::kFile && f.kind != FdKind::kDirectory) || f.path.empty()) return {};
+      std::string_view path = f.path;
+      const bool want_dir = static_cast<FieldId>(ref.id) == FieldId::kFdDirectory;
+      if (f.kind == FdKind::kDirectory) {
+        if (!want_dir) return {};
+        while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+        return std::string(path);
+      }
+      const size_t slash = path.rfind('/');
+      if (slash == std::string_view::npos) return want_dir ? FieldValue() : FieldValue(std::string(path));
+      if (want_dir) return std::string(slash == 0 ? std::string_view("/") : path.substr(0, slash));
+      return std::string(path.substr(slash + 1));
+    }
+    case FieldId::kFdSockfamily: {
+      FdInfo f = GetFd(ev);
+      if (f.kind != FdKind::kSocket) return {};
+      if (IsIp(f.addr)) return Str("ip");
+      if (f.addr->family() == schema::SocketFamily::Unix) return Str("unix");
+      return {};
+    }
+    case FieldId::kFdL4proto: return L4Proto(GetFd(ev));
+    case FieldId::kFdIsServer: {
+      FdInfo f = GetFd(ev);
+      if (f.kind != FdKind::kSocket) return {};
+      return f.role != SockRole::kClient;
+    }
+    case FieldId::kFdCip: return SideIp(GetFd(ev), Side::kClient);
+    case FieldId::kFdSip: return SideIp(GetFd(ev), Side::kServer);
+    case FieldId::kFdLip: return SideIp(GetFd(ev), Side::kLocal);
+    case FieldId::kFdRip: return SideIp(GetFd(ev), Side::kRemote);
+    case FieldId::kFdCport: return SidePort(GetFd(ev), Side::kClient);
+    case FieldId::kFdSport: return SidePort(GetFd(ev), Side::kServer);
+    case FieldId::kFdLport: return SidePort(GetFd(ev), Side::kLocal);
+    case FieldId::kFdRport: return SidePort(GetFd(ev), Side::kRemote);
+    case FieldId::kFsPathName:
+    case FieldId::kFsPathSource:
+    case FieldId::kFsPathTarget: return FsPath(ev, static_cast<FieldId>(ref.id));
+
+    // ---- container / k8s
+    case FieldId::kContainerId: {
+      auto id = en.container_id();
+      if (!id) return {};
+      if (id->empty()) return Str("host");
+      return std::string(id->substr(0, kShortIdLength));
+    }
+    case FieldId::kContainerFullId: {
+      auto id = en.container_id();
+      if (!id) return {};
+      return id->empty() ? std::string("host") : std::string(*id);
+    }
+    case FieldId::kContainerName:
+      return ContainerField(en, true, [](const state::Container& c) { return NonEmpty(c.name); });
+    case FieldId::kContainerImage:
+      return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.image); });
+    case FieldId::kContainerImageRepository:
+      return ContainerField(en, false,
+                            [](const state::Container& c) { return NonEmpty(c.image_repository); });
+    case FieldId::kContainerImageTag:
+      return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.image_tag); });
+    case FieldId::kContainerImageId:
+      return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.image_id); });
+    case FieldId::kContainerType:
+      return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.runtime); });
+    case FieldId::kContainerPrivileged:
+      return ContainerField(en, false, [](const state::Container& c) { return FieldValue(c.privileged); });
+    case FieldId::kK8sPodName:
+      return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.pod_name); });
+    case FieldId::kK8sNsName:
+      return ContainerField(en, false,
+                            [](const state::Container& c) { return NonEmpty(c.pod_namespace); });
+
+    case FieldId::kCount: break;
+  }
+  return {};
+}
+
+}  // namespace vigil::fields
