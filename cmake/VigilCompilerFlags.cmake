@@ -8,3 +8,9 @@ if(VIGIL_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(vigil_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(VIGIL_BUILD_FUZZ)
+  # Coverage instrumentation for the library code the fuzz targets exercise.
+  target_compile_options(vigil_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(vigil_build_flags INTERFACE -fsanitize=address,undefined)
+endif()

@@ -287,7 +287,6 @@ const Process* ProcessTable::Find(uint32_t pid) const {
 void ProcessTable::Upsert(Process p) {
   BoundArgs(p);
   Insert(std::move(p));
-  stats_.size = procs_.size();
 }
 
 std::vector<const Process*> ProcessTable::Ancestors(uint32_t pid, int max_depth) const {
@@ -599,7 +598,6 @@ Status ProcessTable::Bootstrap(const std::string& proc_root, const ContainerOf& 
     std::optional<Process> p = ReadProc(proc_root, pid, container_of);
     if (p) Insert(std::move(*p));
   }
-  stats_.size = procs_.size();
   return Status();
 }
 

@@ -1,0 +1,147 @@
+// Live capture of a real podman container (offline busybox image, see
+// tests/state/podman_env.sh): exec, file and network events from inside the
+// container carry its id, name and image; host processes carry none; the
+// container_only option keeps only the container's events. Needs root+podman.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "tests/capture/test_support.hpp"
+
+namespace vigil {
+namespace {
+
+using testing::Str;
+
+std::string Shell(const std::string& cmd, int* rc = nullptr) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 512> buf;
+  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int st = pclose(p);
+  if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+class ContainerCaptureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    VIGIL_REQUIRE_ROOT();
+    int rc = 0;
+    Shell(std::string("bash ") + VIGIL_SOURCE_DIR + "/tests/state/podman_env.sh 2>&1", &rc);
+    if (rc != 0) {
+      const char* ci = getenv("CI");
+      if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
+      GTEST_SKIP() << "podman is not usable here";
+    }
+    setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
+    name_ = "vigil-cap-" + std::to_string(getpid());
+    Shell("podman rm -f " + name_ + " >/dev/null 2>&1");
+  }
+  void TearDown() override {
+    if (!name_.empty()) Shell("podman rm -f " + name_ + " >/dev/null 2>&1");
+  }
+  // Starts the container; returns its full id.
+  std::string Start(const std::string& script) {
+    int rc = 0;
+    std::string id = Shell("podman run -d --name " + name_ +
+                             " --network none localhost/bb:1 sh -c '" + script + "' 2>/dev/null",
+                         &rc);
+    EXPECT_EQ(rc, 0) << id;
+    return id;
+  }
+  std::string name_;
+};
+
+TEST_F(ContainerCaptureTest, EventsInsideAContainerCarryItsIdentity) {
+  if (name_.empty()) return;
+  CaptureOptions opts;
+  opts.events = *ParseEventTypes("exec,open,connect");
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+
+  // A host process for contrast.
+  pid_t host_child = testing::RunChild([] {
+    execl("/bin/true", "true", "vigil-host-marker", nullptr);
+    return 127;
+  });
+
+  const std::string id = Start(
+      "sleep 1; cat /etc/passwd > /dev/null; nc 127.0.0.1 9 < /dev/null; sleep 1");
+  ASSERT_EQ(id.size(), 64u) << id;
+
+  bool host_exec = false, cont_exec = false, cont_open = false, cont_connect = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(host_exec && cont_exec && cont_open && cont_connect)) {
+    auto ev = (*cap)->Next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+    if (!*ev) continue;
+    const Event& e = **ev;
+    if (e.type() == EventType::kExec && e.pid() == static_cast<uint32_t>(host_child)) {
+      EXPECT_EQ(Str(e, "container.id"), "host");
+      EXPECT_EQ(Str(e, "container.name"), "host");  // Falco's convention
+      host_exec = true;
+    }
+    if (Str(e, "container.full_id") != id) continue;
+    EXPECT_EQ(Str(e, "container.id"), id.substr(0, 12));
+    EXPECT_EQ(Str(e, "container.name"), name_);
+    EXPECT_EQ(Str(e, "container.image.repository"), "localhost/bb");
+    EXPECT_EQ(Str(e, "container.image.tag"), "1");
+    EXPECT_EQ(Str(e, "container.type"), "podman");
+    // busybox sh runs applets without exec: the exec seen is runc's of sh.
+    if (e.type() == EventType::kExec && Str(e, "proc.name") == "sh") {
+      // Paths are as the container sees them.
+      EXPECT_EQ(Str(e, "proc.exepath"), "/bin/busybox");
+      EXPECT_NE(e.pid(), std::stoul(Str(e, "proc.vpid")));  // own pid namespace
+      cont_exec = true;
+    }
+    if (e.type() == EventType::kOpen && Str(e, "fd.name") == "/etc/passwd") cont_open = true;
+    if (e.type() == EventType::kConnect && Str(e, "fd.sport") == "9") {
+      EXPECT_EQ(Str(e, "fd.sip"), "127.0.0.1");
+      cont_connect = true;
+    }
+  }
+  testing::Reap(host_child);
+  EXPECT_TRUE(host_exec);
+  EXPECT_TRUE(cont_exec);
+  EXPECT_TRUE(cont_open);
+  EXPECT_TRUE(cont_connect);
+  Shell("podman wait " + name_ + " >/dev/null 2>&1");
+}
+
+TEST_F(ContainerCaptureTest, ContainerOnlyDropsHostEvents) {
+  if (name_.empty()) return;
+  CaptureOptions opts;
+  opts.events = *ParseEventTypes("exec");
+  opts.container_only = true;
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  pid_t host_child = testing::RunChild([] {
+    execl("/bin/true", "true", nullptr);
+    return 127;
+  });
+  const std::string id = Start("sleep 1; echo hi > /dev/null; ls / > /dev/null");
+  bool cont_exec = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline && !cont_exec) {
+    auto ev = (*cap)->Next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(ev.ok());
+    if (!*ev) continue;
+    EXPECT_NE(Str(**ev, "container.id"), "host") << (*ev)->ToJson();
+    EXPECT_NE((*ev)->pid(), static_cast<uint32_t>(host_child));
+    if (Str(**ev, "container.full_id") == id && Str(**ev, "proc.name") == "sh") cont_exec = true;
+  }
+  testing::Reap(host_child);
+  EXPECT_TRUE(cont_exec);
+  EXPECT_GT((*cap)->stats().events_filtered, 0u);
+  Shell("podman wait " + name_ + " >/dev/null 2>&1");
+}
+
+}  // namespace
+}  // namespace vigil
