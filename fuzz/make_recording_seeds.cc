@@ -26,15 +26,16 @@ std::vector<uint8_t> Event(schema::EventType type, uint32_t pid) {
   schema::Body body_type = schema::Body::NONE;
   if (type == schema::EventType::Exec) {
     Strings args = {fbb.CreateString("curl"), fbb.CreateString("http://x")};
-    body = schema::CreateExecDirect(fbb, "curl", "/usr/bin/curl", &args, "/", "pts/0", 7, 1).Union();
+    body =
+        schema::CreateExecDirect(fbb, "curl", "/usr/bin/curl", &args, "/", "pts/0", 7, 1).Union();
     body_type = schema::Body::Exec;
   } else if (type == schema::EventType::Open) {
     body = schema::CreateOpenDirect(fbb, "/etc/shadow", 0, 0, -100, 3).Union();
     body_type = schema::Body::Open;
   } else if (type == schema::EventType::Connect) {
     std::vector<uint8_t> ip = {10, 0, 0, 1};
-    auto addr = schema::CreateSockAddrDirect(fbb, schema::SocketFamily::Inet, 1, 6, nullptr, 0,
-                                             &ip, 443);
+    auto addr =
+        schema::CreateSockAddrDirect(fbb, schema::SocketFamily::Inet, 1, 6, nullptr, 0, &ip, 443);
     body = schema::CreateConnect(fbb, 3, addr).Union();
     body_type = schema::Body::Connect;
   }
@@ -98,15 +99,15 @@ bool WriteUnpadded(const std::string& path) {
   std::string out(vigil::capture::kRecordingMagic);
   flatbuffers::FlatBufferBuilder fbb;
   auto hdr = schema::CreateRecordingHeaderDirect(fbb, vigil::kSchemaVersion, "py");
-  fbb.FinishSizePrefixed(schema::CreateFrame(fbb, schema::FramePayload::RecordingHeader,
-                                             hdr.Union()));
+  fbb.FinishSizePrefixed(
+      schema::CreateFrame(fbb, schema::FramePayload::RecordingHeader, hdr.Union()));
   out.append(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   fbb.Clear();
-  schema::Header h(1, 2, schema::EventType::Unlink, 87, 0, 5, 5, 1, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0,
-                   0, 0, 0, 0);
+  schema::Header h(1, 2, schema::EventType::Unlink, 87, 0, 5, 5, 1, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                   0, 0, 0);
   auto body = schema::CreateUnlinkDirect(fbb, "/var/log/auth.log");
-  auto ev = schema::CreateEvent(fbb, &h, fbb.CreateString("rm"), schema::Body::Unlink,
-                                body.Union());
+  auto ev =
+      schema::CreateEvent(fbb, &h, fbb.CreateString("rm"), schema::Body::Unlink, body.Union());
   fbb.FinishSizePrefixed(schema::CreateFrame(fbb, schema::FramePayload::Event, ev.Union()));
   out.append(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   FILE* f = std::fopen(path.c_str(), "wb");

@@ -40,7 +40,9 @@ bool DocumentedError(const vigil::Status& s) {
   }
 }
 
-size_t Touch(const flatbuffers::String* s) { return s ? s->size() + (s->size() ? s->Get(0) : 0) : 0; }
+size_t Touch(const flatbuffers::String* s) {
+  return s ? s->size() + (s->size() ? s->Get(0) : 0) : 0;
+}
 
 size_t TouchStrings(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
   size_t n = 0;
@@ -81,7 +83,6 @@ size_t TouchEvent(const schema::Event* e) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   vigil::capture::RecordingReaderOptions opts;
-  opts.buffer_bytes = 4096;        // exercise buffer growth
   opts.max_frame_bytes = 1u << 20;  // inputs are small; keep allocations small
   auto r = vigil::capture::RecordingReader::OpenBuffer(std::span(data, size), "fuzz.vgl", opts);
   if (!r.ok()) {

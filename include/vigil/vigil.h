@@ -80,7 +80,8 @@ extern "C" {
 
 /* Declares `struct TYPE NAME` with sz set and the given designated
  * initializers (every other field zero, i.e. default), in field order:
- *   VIGIL_OPTS(vigil_capture_opts, opts, .events = "exec", .container_only = 1); */
+ *   VIGIL_OPTS(vigil_capture_opts, opts, .events = "exec", .container_only = 1);
+ * (Designated initializers: C99, or C++20 in C++.) */
 #define VIGIL_OPTS(TYPE, NAME, ...) struct TYPE NAME = {.sz = sizeof(struct TYPE), __VA_ARGS__}
 
 /* ---- versions ------------------------------------------------------------- */
@@ -207,7 +208,8 @@ VIGIL_API int vigil_capture_open_live(const struct vigil_capture_opts *opts, vig
 /** @brief Replays a recording made with vigil_capture_opts.write_path.
  *  @param opts NULL, or options of which only `events` (a filter) is used
  *  @return 0, -ENOENT if the file does not exist (the message names it),
- *  -EBADMSG for a file that is not a valid recording. */
+ *  -EINVAL for a file that is not a recording, -EBADMSG for a damaged one,
+ *  -ENOSYS for a recording of another schema major. */
 VIGIL_API int vigil_capture_open_recording(const char *path, const struct vigil_capture_opts *opts,
                                            vigil_capture **out);
 

@@ -140,12 +140,9 @@ struct Capture::Impl {
       containers.RememberCgroup(cg, "");
       return;
     }
-    state::Container c = *containers.Resolve(*ref);
-    if (std::find(c.cgroup_ids.begin(), c.cgroup_ids.end(), cg) == c.cgroup_ids.end())
-      c.cgroup_ids.push_back(cg);
-    containers.Upsert(c);
-    containers.RememberCgroup(cg, c.id);
-    WriteContainerFact(c);
+    const std::string id = containers.Resolve(*ref)->id;
+    containers.RememberCgroup(cg, id);  // also adds cg to the container's cgroup_ids
+    if (const state::Container* c = containers.Find(id)) WriteContainerFact(*c);
   }
 
   void LearnProcess(uint32_t pid) {
@@ -225,16 +222,8 @@ Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
   });
   if (!st.ok()) return st.WithContext("bootstrapping the process table");
   impl->processes.ForEach([&](const state::Process& p) {
-    if (!p.container_id.empty() && p.cgroup_id != 0) {
+    if (!p.container_id.empty() && p.cgroup_id != 0)
       impl->containers.RememberCgroup(p.cgroup_id, p.container_id);
-      if (const state::Container* c = impl->containers.Find(p.container_id)) {
-        if (std::find(c->cgroup_ids.begin(), c->cgroup_ids.end(), p.cgroup_id) == c->cgroup_ids.end()) {
-          state::Container copy = *c;
-          copy.cgroup_ids.push_back(p.cgroup_id);
-          impl->containers.Upsert(std::move(copy));
-        }
-      }
-    }
   });
   impl->cgroup_paths = std::make_unique<capture::CgroupPaths>(opts.proc_root);
 

@@ -654,6 +654,12 @@ TEST_F(LiveCaptureTest, KernelModuleSyscallsReportedWhenUnavailable) {
 
 TEST_F(LiveCaptureTest, StatsCountDeliveredEventsAndNoDrops) {
   if (!cap_) return;
+  pid_t child = RunChild([] {
+    execl("/bin/true", "true", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExit, child), "");
+  Reap(child);
   auto st = cap_->stats();
   EXPECT_GT(st.events_received, 0u);
   EXPECT_GT(st.events_delivered, 0u);

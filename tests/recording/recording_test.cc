@@ -359,7 +359,14 @@ TEST(Recording, UnpaddedFramesFromOtherWriters) {
           schema::CreateFrame(fbb, schema::FramePayload::ContainerInfo, kv.Union()));
     }
     if ((file.size() % 8) != 0) saw_misaligned = true;
+    const size_t start = file.size();
     append(fbb);
+    if (i == 1) {
+      // Trailing bytes after a flatbuffer are legal: the next frame starts at
+      // an odd offset.
+      file.push_back(0);
+      flatbuffers::WriteScalar<uint32_t>(file.data() + start, LoadU32(file.data() + start) + 1);
+    }
   }
   ASSERT_TRUE(saw_misaligned) << "the test should exercise misaligned frames";
   TempDir dir;

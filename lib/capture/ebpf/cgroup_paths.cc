@@ -37,14 +37,14 @@ CgroupPaths::~CgroupPaths() {
 
 std::optional<std::string> CgroupPaths::PathOf(uint64_t cgroup_id) const {
   if (mount_fd_ < 0 || cgroup_id == 0) return std::nullopt;
-  struct {
-    file_handle fh;
-    uint64_t id;
-  } h{};
-  h.fh.handle_bytes = sizeof(uint64_t);
-  h.fh.handle_type = 0xfe;  // FILEID_KERNFS
-  std::memcpy(h.fh.f_handle, &cgroup_id, sizeof cgroup_id);
-  int fd = open_by_handle_at(mount_fd_, &h.fh, O_RDONLY | O_CLOEXEC | O_PATH);
+  // struct file_handle ends in a flexible array: give it room for the 8-byte
+  // kernfs id.
+  alignas(file_handle) unsigned char storage[sizeof(file_handle) + sizeof(uint64_t)] = {};
+  auto* fh = reinterpret_cast<file_handle*>(storage);
+  fh->handle_bytes = sizeof(uint64_t);
+  fh->handle_type = 0xfe;  // FILEID_KERNFS
+  std::memcpy(storage + sizeof(file_handle), &cgroup_id, sizeof cgroup_id);
+  int fd = open_by_handle_at(mount_fd_, fh, O_RDONLY | O_CLOEXEC | O_PATH);
   if (fd < 0) return std::nullopt;
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -54,9 +54,9 @@ std::optional<std::string> CgroupPaths::PathOf(uint64_t cgroup_id) const {
   if (n <= 0) return std::nullopt;
   std::string full(buf.data(), static_cast<size_t>(n));
   if (full.compare(0, mount_point_.size(), mount_point_) != 0) return std::nullopt;
-  std::string rel = full.substr(mount_point_.size());
-  if (rel.empty()) rel = "/";
-  return rel;
+  full.erase(0, mount_point_.size());
+  if (full.empty()) full = "/";
+  return full;
 }
 
 }  // namespace vigil::capture

@@ -10,7 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+
+#include "flatbuffers/base.h"
 
 namespace vigil::capture {
 
@@ -29,6 +32,14 @@ inline constexpr size_t kFrameAlignment = 8;
 // Schema versions are MAJOR*1000 + MINOR (docs/schema.md).
 constexpr uint32_t SchemaMajor(uint32_t version) { return version / 1000; }
 constexpr uint32_t SchemaMinor(uint32_t version) { return version % 1000; }
+
+// A little-endian u32 at any address (length prefixes of foreign or corrupt
+// input need not be aligned).
+inline uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return flatbuffers::EndianScalar(v);
+}
 
 }  // namespace vigil::capture
 

@@ -186,7 +186,7 @@ Status RecordingReader::ReadFrame(uint8_t** out, uint32_t* size) {
     return DataLossError(fmt::format("{}: truncated frame at offset {} (needs {} bytes, {} left)",
                                      path_, off, kPrefix, *avail));
   }
-  const uint32_t len = flatbuffers::ReadScalar<uint32_t>(buf_.get() + pos_);
+  const uint32_t len = LoadU32(buf_.get() + pos_);
   if (len > opts_.max_frame_bytes) {
     return DataLossError(
         fmt::format("{}: corrupt frame at offset {}: length prefix {} exceeds the {}-byte limit",

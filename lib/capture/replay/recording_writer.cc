@@ -128,8 +128,7 @@ Status RecordingWriter::CheckOrder(schema::FramePayload type, const schema::Fram
 Status RecordingWriter::WriteFrame(std::span<const uint8_t> frame) {
   if (!status_.ok()) return status_;
   if (frame.size() < sizeof(flatbuffers::uoffset_t) ||
-      flatbuffers::ReadScalar<flatbuffers::uoffset_t>(frame.data()) !=
-          frame.size() - sizeof(flatbuffers::uoffset_t)) {
+      LoadU32(frame.data()) != frame.size() - sizeof(flatbuffers::uoffset_t)) {
     return InvalidArgumentError(fmt::format(
         "{}: WriteFrame needs one size-prefixed Frame (FinishSizePrefixed), got {} bytes whose "
         "prefix does not match",
@@ -190,7 +189,7 @@ Status RecordingWriter::WriteEvent(std::span<const uint8_t> event) {
     return InvalidArgumentError(fmt::format(
         "{}: WriteEvent: {} bytes is not a finished vigil.schema.Event buffer", path_, n));
   }
-  const auto root = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(event.data());
+  const uint32_t root = LoadU32(event.data());
   if (root % 4 != 0 || root < sizeof(flatbuffers::uoffset_t) || root > n - 4) {
     return InvalidArgumentError(
         fmt::format("{}: WriteEvent: bad root offset {} in a {}-byte event", path_, root, n));

@@ -1,0 +1,272 @@
+// What a live vigil capture costs the syscalls of the workload it watches.
+//
+// Each operation is timed with the capture OFF and ON in the same process
+// run. ON = a Capture::OpenLive with the default event set (everything),
+// drained by a consumer thread calling Poll in a loop, running in a separate
+// forked "agent" process that excludes itself (CaptureOptions::exclude_self,
+// as a production agent does). This benchmark process is the workload: it is
+// not excluded, so every captured syscall it makes goes through the kernel
+// programs and the ring buffers, and the agent's decoding runs concurrently
+// on the other core, as it would in production. Timing is wall-clock
+// (UseRealTime): that is what the workload experiences.
+//
+//   getppid        captured by no event type: the cost *every* syscall pays once
+//                  any syscall tracepoint is attached (the syscall slow path)
+//   open_close     open("/tmp/.../file") + close: one Open event (absolute path)
+//   open_close_rel the same with a relative path: the kernel side also walks
+//                  the cwd's dentries to make the path absolute
+//   fork_exec_wait fork + execve("/bin/true") + waitpid: Fork, Exec, Exit events
+//                  plus the dynamic loader's opens in the child
+//   tcp_connect    socket + connect to a 127.0.0.1 listener (another process of
+//                  the workload that accepts and closes) + close (SO_LINGER 0,
+//                  so that no TIME_WAIT state exhausts the ports): one Connect
+//                  event here, one Accept event in the listener
+//
+// Run (root): syscall_overhead_benchmark [--benchmark_repetitions=3
+//               --benchmark_enable_random_interleaving=true]
+// After Google Benchmark's table a summary prints ns/op OFF and ON (median
+// over repetitions) and the ratio ON/OFF for each operation.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "benchmark/benchmark.h"
+#include "vigil/capture.hpp"
+
+namespace {
+
+std::unique_ptr<vigil_bench::CaptureAgent> g_agent;
+std::vector<vigil_bench::AgentStats> g_agent_sessions;
+std::string g_dir;
+uint16_t g_port = 0;
+pid_t g_listener = -1;
+
+void SetCapture(bool on) {
+  if (on) {
+    g_agent->Start();
+  } else if (g_agent->on()) {
+    g_agent_sessions.push_back(g_agent->Stop());
+  }
+}
+
+// Loop bodies. Errors abort the benchmark: a failing syscall would time
+// something else than what the row says.
+void BM_Getppid(benchmark::State& state, bool on) {
+  SetCapture(on);
+  for (auto _ : state) benchmark::DoNotOptimize(getppid());
+}
+
+void BM_OpenClose(benchmark::State& state, bool on, bool relative) {
+  SetCapture(on);
+  const std::string path = relative ? "file" : g_dir + "/file";
+  for (auto _ : state) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      state.SkipWithError("open failed");
+      break;
+    }
+    close(fd);
+  }
+}
+
+void BM_ForkExecWait(benchmark::State& state, bool on) {
+  SetCapture(on);
+  char* const argv[] = {const_cast<char*>("true"), nullptr};
+  char* const envp[] = {nullptr};
+  for (auto _ : state) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execve("/bin/true", argv, envp);
+      _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      state.SkipWithError("fork/exec/wait of /bin/true failed");
+      break;
+    }
+  }
+}
+
+void BM_TcpConnectClose(benchmark::State& state, bool on) {
+  SetCapture(on);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(g_port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const linger lg{1, 0};
+  for (auto _ : state) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      state.SkipWithError("connect to the loopback listener failed");
+      if (fd >= 0) close(fd);
+      break;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+  }
+}
+
+// The listener: a separate process of the workload (not excluded). Accepts
+// and closes until its parent dies.
+void StartListener() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    perror("listener");
+    exit(2);
+  }
+  g_port = ntohs(addr.sin_port);
+  pid_t parent = getpid();
+  g_listener = fork();
+  if (g_listener == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
+    for (;;) {
+      int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) close(c);
+    }
+  }
+  close(fd);
+}
+
+// Collects every run for the summary, and prints the usual console table.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      double ns = r.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
+      times_[r.run_name.function_name].push_back(ns);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  void PrintSummary() const {
+    printf("\nSUMMARY syscall overhead (wall ns/op, median of repetitions; ON = live capture of the "
+           "default event set in a separate agent process)\n");
+    printf("%-16s %12s %12s %9s %10s\n", "operation", "off_ns", "on_ns", "on/off", "added_ns");
+    for (const char* op : {"getppid", "open_close", "open_close_rel", "fork_exec_wait",
+                           "tcp_connect_close"}) {
+      double off = Median(std::string(op) + "/capture:off");
+      double on = Median(std::string(op) + "/capture:on");
+      if (off <= 0 || on <= 0) continue;
+      printf("%-16s %12.1f %12.1f %9.3f %10.1f\n", op, off, on, on / off, on - off);
+    }
+  }
+
+ private:
+  double Median(const std::string& name) const {
+    auto it = times_.find(name);
+    if (it == times_.end() || it->second.empty()) return -1;
+    std::vector<double> v = it->second;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+  std::map<std::string, std::vector<double>> times_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "syscall_overhead_benchmark: needs root (live eBPF capture)\n");
+    return 2;
+  }
+  char tmpl[] = "/tmp/vigil-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    perror("mkdtemp");
+    return 2;
+  }
+  g_dir = tmpl;
+  {
+    int fd = open((g_dir + "/file").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, "x\n", 2) != 2) {
+      perror("creating the test file");
+      return 2;
+    }
+    close(fd);
+  }
+  if (chdir(g_dir.c_str()) != 0) {
+    perror("chdir");
+    return 2;
+  }
+
+  // Forked while single-threaded; both die with this process.
+  StartListener();
+  vigil::CaptureOptions opts;  // default event set, exclude_self (= the agent)
+  g_agent = vigil_bench::CaptureAgent::Fork(opts);
+
+  struct Op {
+    const char* name;
+    std::function<void(benchmark::State&, bool)> fn;
+  };
+  const std::vector<Op> ops = {
+      {"getppid", BM_Getppid},
+      {"open_close", [](benchmark::State& s, bool on) { BM_OpenClose(s, on, false); }},
+      {"open_close_rel", [](benchmark::State& s, bool on) { BM_OpenClose(s, on, true); }},
+      {"fork_exec_wait", BM_ForkExecWait},
+      {"tcp_connect_close", BM_TcpConnectClose},
+  };
+  for (const Op& op : ops) {
+    for (bool on : {false, true}) {
+      std::string name = std::string(op.name) + (on ? "/capture:on" : "/capture:off");
+      auto fn = op.fn;
+      auto* b = benchmark::RegisterBenchmark(name.c_str(),
+                                             [fn, on](benchmark::State& s) { fn(s, on); });
+      b->UseRealTime();
+      if (std::string(op.name) == "fork_exec_wait" || std::string(op.name) == "tcp_connect_close")
+        b->Unit(benchmark::kMicrosecond);
+    }
+  }
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  SetCapture(false);
+  reporter.PrintSummary();
+
+  vigil_bench::AgentStats total;
+  for (const auto& s : g_agent_sessions) {
+    total.delivered += s.delivered;
+    total.kernel_drops += s.kernel_drops;
+    total.cpu_ns += s.cpu_ns;
+    total.wall_ns += s.wall_ns;
+  }
+  printf("agent while ON: %.1f s, %llu events delivered, %llu kernel drops, CPU %.1f%% of one core\n",
+         total.wall_ns / 1e9, static_cast<unsigned long long>(total.delivered),
+         static_cast<unsigned long long>(total.kernel_drops),
+         total.wall_ns ? 100.0 * total.cpu_ns / total.wall_ns : 0.0);
+  printf("load average (1 min) at the end: %.2f\n", vigil_bench::LoadAverage1());
+
+  benchmark::Shutdown();
+  g_agent.reset();
+  if (g_listener > 0) {
+    kill(g_listener, SIGKILL);
+    waitpid(g_listener, nullptr, 0);
+  }
+  if (chdir("/") == 0) {
+    unlink((g_dir + "/file").c_str());
+    rmdir(g_dir.c_str());
+  }
+  return 0;
+}

@@ -1,0 +1,278 @@
+// `vigil`: the reference command line, built on the public C++ API only.
+//
+//   vigil capture [--duration S] [--events TYPES] [--container-only]
+//                 [--write FILE] [--read FILE] [--stats]
+//   vigil fields | version | help
+//
+// `capture` prints one JSON object per event and line on stdout (exactly
+// Event::ToJson, so a replay of a recording prints what the live capture
+// printed). Errors go to stderr with exit status 1, after the events that
+// came before them. SIGINT/SIGTERM end a capture cleanly: the handler only
+// sets a flag (Capture::Stop is not async-signal-safe), which the loop checks
+// between short waits.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/capture.hpp"
+#include "vigil/event.hpp"
+#include "vigil/fields.hpp"
+#include "vigil/status.hpp"
+#include "vigil/version.hpp"
+
+namespace {
+
+constexpr const char kUsage[] =
+    "usage: vigil <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  capture   print events as JSON lines (live from the kernel, or from a recording)\n"
+    "  fields    list the fields events can be queried by (name, type, description)\n"
+    "  version   print the library and event schema versions\n"
+    "  help      print this help\n"
+    "\n"
+    "capture options:\n"
+    "  --duration S       stop after S seconds (live default: until SIGINT/SIGTERM)\n"
+    "  --events TYPES     comma-separated event types and categories, e.g. exec,open,network\n"
+    "                     (default: all)\n"
+    "  --container-only   only events of processes in containers\n"
+    "  --write FILE       also record the live capture to FILE\n"
+    "  --read FILE        replay FILE (a recording made with --write) instead of the kernel\n"
+    "  --stats            print the capture counters as JSON on stderr at the end\n"
+    "\n"
+    "Live capture needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN).\n";
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+int Fail(const std::string& message) {
+  fflush(stdout);
+  fprintf(stderr, "vigil: %s\n", message.c_str());
+  return 1;
+}
+
+int UsageError(const std::string& message) {
+  fprintf(stderr, "vigil: %s\n\n%s", message.c_str(), kUsage);
+  return 1;
+}
+
+struct CaptureArgs {
+  std::optional<double> duration_s;
+  std::string events;
+  bool container_only = false;
+  std::string write_path;
+  std::string read_path;
+  bool stats = false;
+};
+
+// Parses "--flag value" and "--flag=value".
+int ParseCaptureArgs(int argc, char** argv, CaptureArgs* out) {
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string value;
+    bool has_inline = false;
+    if (auto eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
+      value = std::string(arg.substr(eq + 1));
+      arg = arg.substr(0, eq);
+      has_inline = true;
+    }
+    auto take = [&](std::string* dst) -> bool {
+      if (has_inline) {
+        *dst = value;
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      *dst = argv[++i];
+      return true;
+    };
+    if (arg == "--duration") {
+      std::string s;
+      if (!take(&s)) return UsageError("--duration needs a number of seconds");
+      char* end = nullptr;
+      double d = strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !(d >= 0))
+        return UsageError("--duration: not a number of seconds: '" + s + "'");
+      out->duration_s = d;
+    } else if (arg == "--events") {
+      if (!take(&out->events)) return UsageError("--events needs a list of types");
+    } else if (arg == "--write") {
+      if (!take(&out->write_path) || out->write_path.empty())
+        return UsageError("--write needs a file name");
+    } else if (arg == "--read") {
+      if (!take(&out->read_path) || out->read_path.empty())
+        return UsageError("--read needs a file name");
+    } else if (arg == "--container-only" && !has_inline) {
+      out->container_only = true;
+    } else if (arg == "--stats" && !has_inline) {
+      out->stats = true;
+    } else {
+      return UsageError("capture: unknown option '" + std::string(argv[i]) + "'");
+    }
+  }
+  if (!out->read_path.empty() && !out->write_path.empty())
+    return UsageError("--read and --write cannot be combined");
+  return 0;
+}
+
+void PrintStats(const vigil::CaptureStats& s) {
+  std::string out = "{";
+  auto num = [&](const char* key, uint64_t v) {
+    if (out.size() > 1) out += ",";
+    out += "\"";
+    out += key;
+    out += "\":";
+    out += std::to_string(v);
+  };
+  num("events_received", s.events_received);
+  num("events_delivered", s.events_delivered);
+  num("events_filtered", s.events_filtered);
+  num("events_malformed", s.events_malformed);
+  out += ",\"kernel_drops\":{";
+  for (int c = 0; c < vigil::kEventCategoryCount; ++c) {
+    if (c) out += ",";
+    out += "\"";
+    out += vigil::EventCategoryName(static_cast<vigil::EventCategory>(c));
+    out += "\":" + std::to_string(s.kernel_drops[c]);
+  }
+  out += "}";
+  num("kernel_drops_total", s.kernel_drops_total);
+  num("processes_tracked", s.processes_tracked);
+  num("process_evictions", s.process_evictions);
+  num("process_misses", s.process_misses);
+  num("containers_tracked", s.containers_tracked);
+  num("container_evictions", s.container_evictions);
+  num("bytes_recorded", s.bytes_recorded);
+  out += "}";
+  fprintf(stderr, "%s\n", out.c_str());
+}
+
+int Capture(int argc, char** argv) {
+  CaptureArgs args;
+  if (int rc = ParseCaptureArgs(argc, argv, &args)) return rc;
+
+  vigil::CaptureOptions opts;
+  if (!args.events.empty()) {
+    auto types = vigil::ParseEventTypes(args.events);
+    if (!types.ok()) return Fail("--events: " + types.status().message());
+    opts.events = std::move(*types);
+  }
+  opts.container_only = args.container_only;
+  opts.write_path = args.write_path;
+
+  // Before opening: a signal during the (slow) eBPF load still stops cleanly.
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as a write error
+
+  const bool replay = !args.read_path.empty();
+  auto cap = replay ? vigil::Capture::OpenRecording(args.read_path, opts)
+                    : vigil::Capture::OpenLive(opts);
+  if (!cap.ok()) return Fail(cap.status().ToString());
+  vigil::Capture& capture = **cap;
+  if (!replay) {
+    for (const std::string& u : capture.features().unavailable)
+      fprintf(stderr, "vigil: warning: unavailable: %s\n", u.c_str());
+  }
+
+  static char buffer[1 << 16];
+  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  std::optional<Clock::time_point> deadline;
+  if (args.duration_s)
+    deadline = start + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(*args.duration_s));
+  constexpr auto kSlice = std::chrono::milliseconds(100);
+
+  int rc = 0;
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kSlice);
+    if (deadline) {
+      auto now = Clock::now();
+      if (now >= *deadline) break;
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
+                                std::chrono::milliseconds(1));
+    }
+    auto ev = capture.Next(wait);
+    if (!ev.ok()) {
+      rc = Fail(ev.status().ToString());
+      break;
+    }
+    if (*ev == nullptr) {
+      if (capture.at_end()) break;
+      fflush(stdout);  // idle: let readers of a pipe see what we have
+      continue;
+    }
+    std::string line = (*ev)->ToJson();
+    line.push_back('\n');
+    if (fwrite(line.data(), 1, line.size(), stdout) != line.size()) {
+      rc = Fail(std::string("writing to stdout: ") + strerror(errno));
+      break;
+    }
+  }
+  if (fflush(stdout) != 0 && rc == 0) rc = Fail(std::string("writing to stdout: ") + strerror(errno));
+  if (args.stats) PrintStats(capture.stats());
+  cap->reset();  // detaches the programs and finishes a recording before exit
+  return rc;
+}
+
+int Fields() {
+  const auto& fields = vigil::ListFields();
+  size_t name_w = 4, type_w = 4;
+  auto display_name = [](const vigil::FieldInfo& f) {
+    if (f.argument == "index") return f.name + "[N]";
+    if (f.argument == "index_optional") return f.name + "[N]?";
+    if (f.argument == "name_or_index") return f.name + ".NAME|[N]";
+    return f.name;
+  };
+  for (const auto& f : fields) {
+    name_w = std::max(name_w, display_name(f).size());
+    type_w = std::max(type_w, vigil::FieldTypeName(f.type).size());
+  }
+  printf("%-*s  %-*s  %s\n", static_cast<int>(name_w), "NAME", static_cast<int>(type_w), "TYPE",
+         "DESCRIPTION");
+  for (const auto& f : fields) {
+    std::string type(vigil::FieldTypeName(f.type));
+    printf("%-*s  %-*s  %s\n", static_cast<int>(name_w), display_name(f).c_str(),
+           static_cast<int>(type_w), type.c_str(), f.description.c_str());
+  }
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int Version() {
+  printf("vigil %s (event schema %u)\n", vigil::LibraryVersion(),
+         static_cast<unsigned>(vigil::kSchemaVersion));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return UsageError("missing command");
+  std::string_view cmd = argv[1];
+  if (cmd == "capture") return Capture(argc - 2, argv + 2);
+  if (cmd == "fields") return argc == 2 ? Fields() : UsageError("fields takes no options");
+  if (cmd == "version" || cmd == "--version")
+    return argc == 2 ? Version() : UsageError("version takes no options");
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  return UsageError("unknown command '" + std::string(cmd) + "'");
+}

@@ -1,0 +1,394 @@
+/* Tests of the C ABI (include/vigil/vigil.h), compiled as C and linked to
+ * libvigil.so the way a vendor's C program is (leveldb's c_test.c style).
+ *
+ * The live part needs root: without it the test skips (exit 77), or fails
+ * when CI=true. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vigil/vigil.h"
+
+static int g_passed, g_failed;
+static const char *g_phase = "";
+
+#define CHECK(cond)                                                                     \
+  do {                                                                                  \
+    if (cond) {                                                                         \
+      ++g_passed;                                                                       \
+    } else {                                                                            \
+      ++g_failed;                                                                       \
+      fprintf(stderr, "%s:%d: [%s] CHECK failed: %s (vigil_errmsg: %s)\n", __FILE__,    \
+              __LINE__, g_phase, #cond, vigil_errmsg());                                \
+    }                                                                                   \
+  } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                              \
+  do {                                                                                  \
+    long long a_ = (long long)(a), b_ = (long long)(b);                                 \
+    if (a_ == b_) {                                                                     \
+      ++g_passed;                                                                       \
+    } else {                                                                            \
+      ++g_failed;                                                                       \
+      fprintf(stderr, "%s:%d: [%s] CHECK failed: %s == %s (%lld vs %lld; vigil_errmsg: %s)\n", \
+              __FILE__, __LINE__, g_phase, #a, #b, a_, b_, vigil_errmsg());             \
+    }                                                                                   \
+  } while (0)
+
+static void StartPhase(const char *name) {
+  g_phase = name;
+  fprintf(stderr, "-- %s\n", name);
+}
+
+static double NowSeconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void TestVersion(void) {
+  StartPhase("version");
+  const char *v = vigil_version();
+  CHECK(v != NULL && v[0] != '\0');
+#ifdef VIGIL_EXPECTED_VERSION
+  CHECK(strcmp(v, VIGIL_EXPECTED_VERSION) == 0);
+#endif
+  CHECK_EQ_INT(vigil_schema_version(), VIGIL_SCHEMA_VERSION);
+  CHECK(strcmp(vigil_event_type_name(VIGIL_EVENT_EXEC), "exec") == 0);
+  CHECK(strcmp(vigil_event_type_name(VIGIL_EVENT_OPEN), "open") == 0);
+  CHECK(strcmp(vigil_event_type_name(9999), "unknown") == 0);
+  CHECK_EQ_INT(vigil_event_type_category(VIGIL_EVENT_OPEN), VIGIL_CATEGORY_FILE);
+  CHECK(strcmp(vigil_event_category_name(VIGIL_CATEGORY_NETWORK), "network") == 0);
+  CHECK(strcmp(vigil_event_category_name(200), "unknown") == 0);
+  CHECK(vigil_errmsg() != NULL);
+  vigil_free(NULL);
+}
+
+static void TestInvalidOptions(void) {
+  StartPhase("invalid options");
+  vigil_capture *cap = (vigil_capture *)0x1;
+
+  struct vigil_capture_opts bad;
+  memset(&bad, 0, sizeof(bad)); /* sz == 0 */
+  CHECK_EQ_INT(vigil_capture_open_live(&bad, &cap), -EINVAL);
+  CHECK(cap == NULL);
+  CHECK(strstr(vigil_errmsg(), "sz") != NULL);
+
+  bad.sz = 1;
+  CHECK_EQ_INT(vigil_capture_open_live(&bad, &cap), -EINVAL);
+  CHECK_EQ_INT(vigil_capture_open_recording("/nonexistent.vgl", &bad, &cap), -EINVAL);
+
+  CHECK_EQ_INT(vigil_capture_open_live(NULL, NULL), -EINVAL);
+  CHECK(strstr(vigil_errmsg(), "out") != NULL);
+  CHECK_EQ_INT(vigil_capture_open_recording(NULL, NULL, &cap), -EINVAL);
+  CHECK(strstr(vigil_errmsg(), "path") != NULL);
+
+  VIGIL_OPTS(vigil_capture_opts, unknown_type, .events = "exec,bogus");
+  CHECK_EQ_INT(vigil_capture_open_live(&unknown_type, &cap), -EINVAL);
+  CHECK(strstr(vigil_errmsg(), "bogus") != NULL);
+
+  VIGIL_OPTS(vigil_capture_opts, no_pids, .exclude_pids_cnt = 3);
+  CHECK_EQ_INT(vigil_capture_open_live(&no_pids, &cap), -EINVAL);
+
+  /* A struct from a "newer header": larger sz with a non-zero unknown tail. */
+  struct {
+    struct vigil_capture_opts known;
+    uint64_t future_option;
+  } newer;
+  memset(&newer, 0, sizeof(newer));
+  newer.known.sz = sizeof(newer);
+  newer.known.events = "nope";
+  newer.future_option = 1;
+  CHECK_EQ_INT(vigil_capture_open_live(&newer.known, &cap), -EINVAL);
+  CHECK(strstr(vigil_errmsg(), "newer") != NULL);
+
+  /* A struct from an "older header" (only sz and events) is accepted. */
+  struct vigil_capture_opts old;
+  memset(&old, 0, sizeof(old));
+  old.sz = offsetof(struct vigil_capture_opts, events) + sizeof(old.events);
+  old.events = "bogus2";
+  CHECK_EQ_INT(vigil_capture_open_live(&old, &cap), -EINVAL); /* the events it has are read */
+  CHECK(strstr(vigil_errmsg(), "bogus2") != NULL);
+
+  /* Misuse of the other entry points. */
+  const vigil_event *ev = (const vigil_event *)0x1;
+  CHECK_EQ_INT(vigil_capture_next(NULL, 0, &ev), -EINVAL);
+  CHECK(ev == NULL);
+  struct vigil_capture_stats st;
+  memset(&st, 0, sizeof(st));
+  st.sz = sizeof(st);
+  CHECK_EQ_INT(vigil_capture_get_stats(NULL, &st), -EINVAL);
+  struct vigil_value val;
+  memset(&val, 0, sizeof(val));
+  val.sz = sizeof(val);
+  CHECK_EQ_INT(vigil_event_field(NULL, "proc.name", &val), -EINVAL);
+  CHECK(vigil_event_to_json(NULL) == NULL);
+  CHECK_EQ_INT(vigil_capture_poll(NULL, 0, 0, NULL, NULL), -EINVAL);
+}
+
+static void TestMissingRecording(void) {
+  StartPhase("missing recording");
+  const char *path = "/nonexistent-dir/vigil-capi-test.vgl";
+  vigil_capture *cap = NULL;
+  CHECK_EQ_INT(vigil_capture_open_recording(path, NULL, &cap), -ENOENT);
+  CHECK(cap == NULL);
+  CHECK(strstr(vigil_errmsg(), path) != NULL);
+  /* Messages are per thread and survive successful calls. */
+  CHECK(vigil_version() != NULL);
+  CHECK(strstr(vigil_errmsg(), path) != NULL);
+}
+
+static void TestDestroy(void) {
+  StartPhase("destroy");
+  vigil_capture_destroy(NULL);
+  vigil_capture *cap = NULL;
+  vigil_capture_destroy(&cap);
+  CHECK(cap == NULL);
+  vigil_event_destroy(NULL);
+  vigil_event *ev = NULL;
+  vigil_event_destroy(&ev);
+  CHECK(ev == NULL);
+}
+
+static void TestFields(void) {
+  StartPhase("fields");
+  size_t n = vigil_field_count();
+  CHECK(n > 10);
+  int found_proc_name = 0, found_fd_name = 0;
+  for (size_t i = 0; i < n; ++i) {
+    VIGIL_OPTS(vigil_field_info, info);
+    CHECK_EQ_INT(vigil_field_get_info(i, &info), 0);
+    CHECK(info.name != NULL && info.description != NULL && info.argument != NULL);
+    if (info.name && strcmp(info.name, "proc.name") == 0) {
+      found_proc_name = 1;
+      CHECK_EQ_INT(info.type, VIGIL_FIELD_STRING);
+      CHECK(strcmp(vigil_field_type_name(info.type), "string") == 0);
+    }
+    if (info.name && strcmp(info.name, "fd.name") == 0) found_fd_name = 1;
+  }
+  CHECK(found_proc_name);
+  CHECK(found_fd_name);
+  VIGIL_OPTS(vigil_field_info, info);
+  CHECK_EQ_INT(vigil_field_get_info(n, &info), -ERANGE);
+  info.sz = 0;
+  CHECK_EQ_INT(vigil_field_get_info(0, &info), -EINVAL);
+  /* An "old" caller that only knows sz and name gets nothing written past it. */
+  struct {
+    struct vigil_field_info info;
+  } guard;
+  memset(&guard, 0xab, sizeof(guard));
+  guard.info.sz = offsetof(struct vigil_field_info, name) + sizeof(guard.info.name);
+  CHECK_EQ_INT(vigil_field_get_info(0, &guard.info), 0);
+  CHECK(guard.info.name != NULL);
+  CHECK_EQ_INT(((unsigned char *)&guard.info.type)[0], 0xab);
+}
+
+/* ---- live capture ----------------------------------------------------------- */
+
+struct LiveState {
+  pid_t child;
+  char exe_real[PATH_MAX];
+  int saw_exec;
+  int exec_path_ok;
+  int saw_open;
+  int open_name_ok;
+  int json_ok;
+  vigil_event *kept; /* detached exec event */
+};
+
+static void InspectEvent(const vigil_event *ev, struct LiveState *s) {
+  if (vigil_event_pid(ev) != (uint32_t)s->child) return;
+  vigil_event_type type = vigil_event_get_type(ev);
+  if (type == VIGIL_EVENT_EXEC && !s->saw_exec) {
+    s->saw_exec = 1;
+    CHECK(strcmp(vigil_event_syscall_name(ev), "execve") == 0);
+    CHECK(strcmp(vigil_event_comm(ev), "cat") == 0);
+    CHECK(vigil_event_time_ns(ev) > 0);
+    CHECK_EQ_INT(vigil_event_result(ev), 0);
+    CHECK(vigil_event_tid(ev) == (uint32_t)s->child);
+
+    VIGIL_OPTS(vigil_value, v);
+    CHECK_EQ_INT(vigil_event_field(ev, "proc.exepath", &v), 0);
+    CHECK_EQ_INT(v.type, VIGIL_VALUE_STRING);
+    CHECK_EQ_INT(v.field_type, VIGIL_FIELD_STRING);
+    if (v.type == VIGIL_VALUE_STRING) {
+      CHECK_EQ_INT(v.str_len, strlen(v.str));
+      s->exec_path_ok = strcmp(v.str, s->exe_real) == 0;
+      if (!s->exec_path_ok)
+        fprintf(stderr, "proc.exepath is '%s', expected '%s'\n", v.str, s->exe_real);
+    }
+    CHECK_EQ_INT(vigil_event_field(ev, "proc.pid", &v), 0);
+    CHECK_EQ_INT(v.type, VIGIL_VALUE_INT64);
+    CHECK_EQ_INT(v.i64, s->child);
+    CHECK_EQ_INT(vigil_event_field(ev, "evt.failed", &v), 0);
+    CHECK_EQ_INT(v.type, VIGIL_VALUE_BOOL);
+    CHECK_EQ_INT(v.i64, 0);
+    CHECK_EQ_INT(vigil_event_field(ev, "fd.name", &v), 0);
+    CHECK_EQ_INT(v.type, VIGIL_VALUE_NONE); /* not applicable to exec */
+    CHECK_EQ_INT(vigil_event_field(ev, "no.such.field", &v), -ENOENT);
+    CHECK(strstr(vigil_errmsg(), "no.such.field") != NULL);
+
+    /* snprintf semantics */
+    char small[4];
+    int64_t need = vigil_event_field_string(ev, "proc.exepath", small, sizeof(small));
+    CHECK_EQ_INT(need, strlen(s->exe_real));
+    CHECK_EQ_INT(strlen(small), sizeof(small) - 1);
+    CHECK(strncmp(small, s->exe_real, sizeof(small) - 1) == 0);
+    CHECK_EQ_INT(vigil_event_field_string(ev, "proc.exepath", NULL, 0), need);
+    char big[PATH_MAX];
+    CHECK_EQ_INT(vigil_event_field_string(ev, "proc.exepath", big, sizeof(big)), need);
+    CHECK(strcmp(big, s->exe_real) == 0);
+    CHECK_EQ_INT(vigil_event_field_string(ev, "fd.name", big, sizeof(big)), 4);
+    CHECK(strcmp(big, "<NA>") == 0);
+
+    size_t len = 0;
+    const uint8_t *bytes = vigil_event_bytes(ev, &len);
+    CHECK(bytes != NULL && len > 16);
+
+    char *json = vigil_event_to_json(ev);
+    CHECK(json != NULL);
+    if (json) {
+      s->json_ok = json[0] == '{' && json[strlen(json) - 1] == '}' &&
+                   strstr(json, "\"type\":\"exec\"") != NULL;
+      if (!s->json_ok) fprintf(stderr, "unexpected JSON: %s\n", json);
+    }
+    vigil_free(json);
+
+    CHECK_EQ_INT(vigil_event_detach(ev, &s->kept), 0);
+  } else if (type == VIGIL_EVENT_OPEN && !s->saw_open) {
+    char name[PATH_MAX];
+    int64_t n = vigil_event_field_string(ev, "fd.name", name, sizeof(name));
+    if (n > 0 && strcmp(name, "/etc/hostname") == 0) {
+      s->saw_open = 1;
+      VIGIL_OPTS(vigil_value, v);
+      CHECK_EQ_INT(vigil_event_field(ev, "fd.name", &v), 0);
+      s->open_name_ok = v.type == VIGIL_VALUE_STRING && strcmp(v.str, "/etc/hostname") == 0;
+      CHECK(vigil_event_result(ev) >= 0);
+      CHECK(strncmp(vigil_event_syscall_name(ev), "open", 4) == 0);
+    }
+  }
+}
+
+static int OnEvent(const vigil_event *ev, void *ctx) {
+  struct LiveState *s = (struct LiveState *)ctx;
+  InspectEvent(ev, s);
+  return s->saw_exec && s->saw_open; /* stop polling when both arrived */
+}
+
+static pid_t SpawnCat(void) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1);
+    char *const argv[] = {"cat", "/etc/hostname", NULL};
+    char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+    execve("/bin/cat", argv, envp);
+    _exit(127);
+  }
+  return pid;
+}
+
+static void TestLive(void) {
+  StartPhase("live capture");
+  struct LiveState s;
+  memset(&s, 0, sizeof(s));
+  CHECK(realpath("/bin/cat", s.exe_real) != NULL); /* /usr/bin/cat on Debian 12 */
+
+  VIGIL_OPTS(vigil_capture_opts, opts, .events = "exec,open");
+  vigil_capture *cap = NULL;
+  int err = vigil_capture_open_live(&opts, &cap);
+  CHECK_EQ_INT(err, 0);
+  if (err) return;
+
+  s.child = SpawnCat();
+  CHECK(s.child > 0);
+  const double deadline = NowSeconds() + 15;
+  while (!(s.saw_exec && s.saw_open) && NowSeconds() < deadline) {
+    int64_t n = vigil_capture_poll(cap, 200, 0, OnEvent, &s);
+    CHECK(n >= 0);
+    if (n < 0) break;
+  }
+  int status = 0;
+  waitpid(s.child, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  CHECK(s.saw_exec);
+  CHECK(s.exec_path_ok);
+  CHECK(s.json_ok);
+  CHECK(s.saw_open);
+  CHECK(s.open_name_ok);
+
+  /* next() works too and hands out the capture's own event. */
+  const vigil_event *ev = NULL;
+  CHECK_EQ_INT(vigil_capture_next(cap, 0, &ev), 0);
+
+  /* The detached event outlives later next() calls. */
+  if (s.kept) {
+    CHECK_EQ_INT(vigil_event_get_type(s.kept), VIGIL_EVENT_EXEC);
+    CHECK(vigil_event_pid(s.kept) == (uint32_t)s.child);
+    char path[PATH_MAX];
+    CHECK(vigil_event_field_string(s.kept, "proc.exepath", path, sizeof(path)) > 0);
+    CHECK(strcmp(path, s.exe_real) == 0);
+    vigil_event_destroy(&s.kept);
+    CHECK(s.kept == NULL);
+  }
+
+  VIGIL_OPTS(vigil_capture_stats, st);
+  CHECK_EQ_INT(vigil_capture_get_stats(cap, &st), 0);
+  CHECK(st.events_received >= 2);
+  CHECK(st.events_delivered >= 2);
+  CHECK(st.processes_tracked > 0);
+
+  /* An "old" stats struct gets only the fields it has. */
+  struct {
+    struct vigil_capture_stats s;
+  } old;
+  memset(&old, 0xcd, sizeof(old));
+  old.s.sz = offsetof(struct vigil_capture_stats, events_delivered) + sizeof(uint64_t);
+  CHECK_EQ_INT(vigil_capture_get_stats(cap, &old.s), 0);
+  CHECK(old.s.events_delivered >= 2);
+  CHECK(old.s.events_filtered == 0xcdcdcdcdcdcdcdcdull);
+
+  CHECK_EQ_INT(vigil_capture_at_end(cap), 0);
+  vigil_capture_stop(cap);
+  CHECK_EQ_INT(vigil_capture_at_end(cap), 1);
+  ev = (const vigil_event *)0x1;
+  CHECK_EQ_INT(vigil_capture_next(cap, 1000, &ev), 0);
+  CHECK(ev == NULL);
+
+  vigil_capture_destroy(&cap);
+  CHECK(cap == NULL);
+}
+
+int main(void) {
+  TestVersion();
+  TestInvalidOptions();
+  TestMissingRecording();
+  TestDestroy();
+  TestFields();
+
+  int skipped = 0;
+  if (geteuid() == 0) {
+    TestLive();
+  } else {
+    const char *ci = getenv("CI");
+    if (ci && strcmp(ci, "true") == 0) {
+      fprintf(stderr, "live capture needs root, and CI=true: failing instead of skipping\n");
+      ++g_failed;
+    } else {
+      fprintf(stderr, "live capture needs root: skipped\n");
+      skipped = 1;
+    }
+  }
+
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  if (g_failed) return 1;
+  return skipped ? 77 : 0;
+}
