@@ -74,6 +74,36 @@ inline double LoadAverage1() {
   return l;
 }
 
+// How many tracing BPF programs (tracepoint, raw_tracepoint, tracing) are
+// loaded on the machine, by anyone: another capture running during a
+// measurement adds its own kernel cost to every captured syscall. -1 when
+// bpftool is missing.
+inline int TracingProgramsLoaded() {
+  FILE* p = popen("bpftool prog show 2>/dev/null", "r");
+  if (!p) return -1;
+  char line[512];
+  int n = 0;
+  bool any = false;
+  while (fgets(line, sizeof line, p)) {
+    any = true;
+    const char* c = strchr(line, ':');
+    if (!c || c == line || line[0] < '0' || line[0] > '9') continue;
+    if (!strncmp(c, ": tracepoint ", 13) || !strncmp(c, ": raw_tracepoint ", 17) ||
+        !strncmp(c, ": tracing ", 10))
+      ++n;
+  }
+  int rc = pclose(p);
+  return (rc != 0 && !any) ? -1 : n;
+}
+
+inline void PrintMachineState(const char* who) {
+  int progs = TracingProgramsLoaded();
+  printf("%s: load average (1 min) %.2f; tracing BPF programs loaded by others: %d%s\n", who,
+         LoadAverage1(), progs,
+         progs > 0 ? "  <-- WARNING: another capture is attached, figures are distorted" : "");
+  fflush(stdout);
+}
+
 struct AgentStats {
   uint64_t delivered = 0;
   uint64_t kernel_drops = 0;

@@ -1,8 +1,8 @@
 // capture_sink: a minimal agent for overhead measurements. Opens a live
 // capture (default event set unless --events), drains it on this thread with
 // Poll in a loop and throws the events away, until --duration seconds have
-// passed or SIGINT/SIGTERM. Prints "ready" on stdout once every program is
-// attached, and on exit one line of key=value statistics (stdout):
+// passed or SIGINT/SIGTERM. Prints "ready (OpenLive took S s)" on stdout once
+// every program is attached, and on exit one line of key=value statistics (stdout):
 //
 //   capture_sink: wall_s=.. cpu_s=.. cpu_per_wall=.. delivered=.. kernel_drops=.. max_rss_kb=..
 //
@@ -54,12 +54,13 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  const uint64_t open0 = vigil_bench::NowNs();
   auto cap = vigil::Capture::OpenLive(opts);
   if (!cap.ok()) {
     fprintf(stderr, "capture_sink: %s\n", cap.status().ToString().c_str());
     return 1;
   }
-  printf("ready\n");
+  printf("ready (OpenLive took %.3f s)\n", (vigil_bench::NowNs() - open0) / 1e9);
   fflush(stdout);
 
   const uint64_t cpu0 = vigil_bench::ProcessCpuNs(), t0 = vigil_bench::NowNs();

@@ -95,7 +95,9 @@ struct StepSpec {
 class Consumer {
  public:
   explicit Consumer(const vigil::CaptureOptions& opts) {
+    const uint64_t t0 = NowNs();
     auto r = vigil::Capture::OpenLive(opts);
+    open_secs_ = (NowNs() - t0) / 1e9;
     if (!r.ok()) {
       fprintf(stderr, "capture_throughput: %s\n", r.status().ToString().c_str());
       exit(1);
@@ -115,6 +117,7 @@ class Consumer {
   uint64_t all_delivered() const { return all_delivered_.load(std::memory_order_relaxed); }
   uint64_t cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
   vigil::Capture& capture() { return *cap_; }
+  double open_secs() const { return open_secs_; }
 
  private:
   void Run() {
@@ -144,6 +147,7 @@ class Consumer {
   std::atomic<uint32_t> pids_[kMaxGens] = {};
   std::atomic<int> ngens_{0};
   std::atomic<uint64_t> gen_delivered_{0}, all_delivered_{0}, cpu_ns_{0};
+  double open_secs_ = 0;
 };
 
 struct StepResult {
@@ -312,9 +316,9 @@ int main(int argc, char** argv) {
   }
   g_shared = new (mem) Shared();
 
-  printf("capture_throughput: %.1f s per step, generator syscall: open(\"%s\") = ENOENT, "
-         "load average (1 min) at start: %.2f\n",
-         step_secs, kMissingPath, vigil_bench::LoadAverage1());
+  vigil_bench::PrintMachineState("capture_throughput (start)");
+  printf("capture_throughput: %.1f s per step, generator syscall: open(\"%s\") = ENOENT\n",
+         step_secs, kMissingPath);
   PrintHeader();
   StepResult off = RunStep(nullptr, StepSpec{1, 0}, step_secs);
   const double off_per_gen = off.offered / off.secs;
@@ -324,6 +328,7 @@ int main(int argc, char** argv) {
   {
     vigil::CaptureOptions opts;  // default event set; this process excluded
     Consumer consumer(opts);
+    printf("(Capture::OpenLive took %.2f s)\n", consumer.open_secs());
     for (const StepSpec& spec : steps) {
       StepResult r = RunStep(&consumer, spec, step_secs);
       PrintRow(r, off_per_gen);
@@ -387,6 +392,6 @@ int main(int argc, char** argv) {
          "best of 3): %.0f events/s, %.0f ns CPU/event\n",
          static_cast<unsigned long long>(replayed), stb.st_size / 1e6,
          replayed ? static_cast<double>(stb.st_size) / replayed : 0.0, best_rate, best_ns);
-  printf("load average (1 min) at the end: %.2f\n", vigil_bench::LoadAverage1());
+  vigil_bench::PrintMachineState("capture_throughput (end)");
   return 0;
 }

@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, OnSignal);
   atexit(KillGroup);
 
-  printf("rss_10k_processes: %d sleeping processes, load average (1 min) at start: %.2f\n", n,
-         vigil_bench::LoadAverage1());
+  vigil_bench::PrintMachineState("rss_10k_processes (start)");
+  printf("rss_10k_processes: %d sleeping processes\n", n);
   printf("%-34s %9s %9s %9s %9s %9s %10s\n", "moment", "VmRSS_MiB", "VmHWM_MiB", "anon_MiB",
          "file_MiB", "shmem_MiB", "tracked");
   PrintMem("before the capture", ReadMem(), 0);

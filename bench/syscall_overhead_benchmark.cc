@@ -240,6 +240,7 @@ int main(int argc, char** argv) {
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  vigil_bench::PrintMachineState("syscall_overhead_benchmark (start)");
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   SetCapture(false);
@@ -256,7 +257,7 @@ int main(int argc, char** argv) {
          total.wall_ns / 1e9, static_cast<unsigned long long>(total.delivered),
          static_cast<unsigned long long>(total.kernel_drops),
          total.wall_ns ? 100.0 * total.cpu_ns / total.wall_ns : 0.0);
-  printf("load average (1 min) at the end: %.2f\n", vigil_bench::LoadAverage1());
+  vigil_bench::PrintMachineState("syscall_overhead_benchmark (end, capture off)");
 
   benchmark::Shutdown();
   g_agent.reset();

@@ -9,8 +9,9 @@
 // Verified tables are read (strings, vectors) so that a verifier gap shows up
 // as an ASan report.
 //
-//   build/fuzz/fuzz/recording_reader_fuzzer fuzz/corpus/recording \
+//   build/fuzz/fuzz/recording_reader_fuzzer /tmp/rec-corpus fuzz/corpus/recording \
 //       -dict=fuzz/recording.dict -max_total_time=60
+// (new inputs go to the first directory: keep it out of the source tree)
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -70,7 +70,7 @@ py::object ToPython(const vigil::FieldValue& v) {
     py::object operator()(const std::vector<std::string>& l) const {
       py::list out;
       for (const auto& s : l) out.append((*this)(s));
-      return std::move(out);
+      return out;
     }
   };
   return std::visit(Visitor{}, v);
@@ -260,7 +260,7 @@ class PyCapture {
     d["user_name"] = Str(p->user_name);
     d["container_id"] = Str(p->container_id);
     d["exited"] = p->exited;
-    return std::move(d);
+    return d;
   }
 
  private:

@@ -44,8 +44,10 @@
  *    sizeof(the struct it was compiled with) (libbpf's OPTS pattern; use
  *    VIGIL_OPTS to declare one). Fields are only ever appended, so a program
  *    built against an older vigil.h keeps working: the library reads (or
- *    writes) only the fields that the caller's struct has. sz == 0, or a
- *    larger struct whose unknown tail is not all zero, is -EINVAL. In option
+ *    writes) only the fields that the caller's struct has. sz smaller than
+ *    sizeof(size_t) is -EINVAL. An options struct from a newer header (sz
+ *    larger than the library knows) must have its unknown tail all zero,
+ *    else -EINVAL; in an output struct that tail is zeroed. In option
  *    structs, zero means "the default" for every field.
  *  - Memory the library hands out as `char *` is freed with vigil_free(),
  *    never with free(). `const char *` results belong to the library; their
@@ -206,7 +208,8 @@ struct vigil_capture_opts {
 VIGIL_API int vigil_capture_open_live(const struct vigil_capture_opts *opts, vigil_capture **out);
 
 /** @brief Replays a recording made with vigil_capture_opts.write_path.
- *  @param opts NULL, or options of which only `events` (a filter) is used
+ *  @param opts NULL, or options: `events` and `container_only` filter the
+ *  replay, a `write_path` is -EINVAL, the other fields are ignored
  *  @return 0, -ENOENT if the file does not exist (the message names it),
  *  -EINVAL for a file that is not a recording, -EBADMSG for a damaged one,
  *  -ENOSYS for a recording of another schema major. */

@@ -165,6 +165,16 @@ bool SizedValid(const T* s, const char* what) {
   return true;
 }
 
+// Output structs: sz must cover at least itself; a tail the library does not
+// know (newer header) is cleared rather than checked.
+template <typename T>
+bool OutValid(const T* s, const char* fn, const char* what) {
+  if (s->sz >= sizeof(size_t)) return true;
+  Fail(-EINVAL, std::string(fn) + ": sz is " + std::to_string(s->sz) + " (set it to sizeof(struct " +
+                    what + "), e.g. with VIGIL_OPTS)");
+  return false;
+}
+
 // Whether the caller's struct (of size s->sz) has `field`.
 #define VIGIL_HAS(s, field) \
   ((s)->sz >= offsetof(std::remove_pointer_t<decltype(s)>, field) + sizeof((s)->field))
@@ -384,9 +394,7 @@ uint8_t vigil_capture_at_end(const vigil_capture* cap) {
 int vigil_capture_get_stats(const vigil_capture* cap, vigil_capture_stats* out) {
   return Guard(-EFAULT, __func__, [&]() -> int {
     if (!cap || !out) return Fail(-EINVAL, "vigil_capture_get_stats: cap or out is NULL");
-    if (out->sz < sizeof(size_t))
-      return Fail(-EINVAL, "vigil_capture_get_stats: sz is " + std::to_string(out->sz) +
-                               " (set it to sizeof(struct vigil_capture_stats))");
+    if (!OutValid(out, "vigil_capture_get_stats", "vigil_capture_stats")) return -EINVAL;
     const vigil::CaptureStats s = cap->cap->stats();
     ClearUnknownTail(out);
     VIGIL_SET(out, events_received, s.events_received);
@@ -468,7 +476,7 @@ int vigil_event_field(const vigil_event* e, const char* name, vigil_value* out) 
   return Guard(-EFAULT, __func__, [&]() -> int {
     if (!e || !e->ev || !name || !out)
       return Fail(-EINVAL, "vigil_event_field: event, name or out is NULL");
-    if (!SizedValid(out, "vigil_value")) return -EINVAL;
+    if (!OutValid(out, "vigil_event_field", "vigil_value")) return -EINVAL;
     auto ref = vigil::ResolveField(name);
     if (!ref.ok()) return Fail(ref.status());
     const auto ftype = static_cast<vigil_field_type>(vigil::ListFields()[ref->id].type);
@@ -543,9 +551,7 @@ size_t vigil_field_count(void) {
 int vigil_field_get_info(size_t index, vigil_field_info* out) {
   return Guard(-EFAULT, __func__, [&]() -> int {
     if (!out) return Fail(-EINVAL, "vigil_field_get_info: out is NULL");
-    if (out->sz < sizeof(size_t))
-      return Fail(-EINVAL, "vigil_field_get_info: sz is " + std::to_string(out->sz) +
-                               " (set it to sizeof(struct vigil_field_info))");
+    if (!OutValid(out, "vigil_field_get_info", "vigil_field_info")) return -EINVAL;
     const auto& fields = vigil::ListFields();  // static, never destroyed
     if (index >= fields.size())
       return Fail(-ERANGE, "vigil_field_get_info: index " + std::to_string(index) +

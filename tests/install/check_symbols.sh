@@ -8,11 +8,13 @@
 #    entities only (no Abseil, fmt, flatbuffers or libbpf symbol leaks);
 #  - every function declared VIGIL_API in vigil.h is exported and every
 #    exported vigil_* symbol is declared there (no hand-kept list can drift).
-# Usage: check_symbols.sh <libvigil.so> <include/vigil/vigil.h> <major>
+# Usage: check_symbols.sh <libvigil.so> <include/vigil/vigil.h> <major> [sanitize]
+# ("sanitize": an ASan+UBSan build, whose runtimes are NEEDED too).
 set -u
 lib=$1
 header=$2
 major=$3
+sanitize=${4:-}
 fail=0
 err() { echo "FAIL: $*" >&2; fail=1; }
 
@@ -25,6 +27,7 @@ soname=$(printf '%s\n' "$dyn" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 # ld-linux is glibc's dynamic loader (it provides __tls_get_addr for the
 # thread_local variables of a shared object): part of libc.
 allowed='^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libelf\.so\.1|libz\.so\.1|libbpf\.so\.1|libabsl_[a-z0-9_]+\.so\.20220623|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
+[ "$sanitize" = sanitize ] && allowed="$allowed|^(libasan\.so\.[0-9]+|libubsan\.so\.[0-9]+)\$"
 needed=$(printf '%s\n' "$dyn" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 for n in $needed; do
   printf '%s\n' "$n" | grep -Eq "$allowed" || err "NEEDED $n is not an allowed system library"

@@ -127,18 +127,23 @@ static __always_inline void count_drop(int cat) {
   if (v) *v += 1;
 }
 
-/* Ancestor-free pid of `task` as seen in its own pid namespace. */
+/* The pid of `p` in its own (innermost) pid namespace, and that
+ * namespace's inode. `p` is a BTF pointer: plain loads, no helper calls. */
 static __always_inline __u32 ns_pid(struct pid *p, __u32 *ns_inum) {
   if (!p) return 0;
-  unsigned int level = BPF_CORE_READ(p, level);
+  unsigned int level = p->level;
+  /* numbers[level] has a variable offset: the verifier only allows that
+   * through a helper read. */
   struct upid up = {};
-  bpf_probe_read_kernel(&up, sizeof(up),
-                        (void *)p + bpf_core_field_offset(struct pid, numbers) +
-                            (level & 31) * sizeof(struct upid));
+  bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
   if (ns_inum) *ns_inum = BPF_CORE_READ(up.ns, ns.inum);
   return up.nr;
 }
 
+/* Fills the header from the current task. `task` comes from
+ * bpf_get_current_task_btf(), so every field below is a direct (probe-mem)
+ * load instead of a bpf_probe_read_kernel() call: this is the hottest code in
+ * vigil and runs for every event. */
 static __always_inline void fill_header(struct vg_header *h, struct task_struct *task, __u16 type,
                                         __u16 syscall, __s64 result) {
   __u64 pt = bpf_get_current_pid_tgid();
@@ -149,24 +154,31 @@ static __always_inline void fill_header(struct vg_header *h, struct task_struct 
   h->cpu = bpf_get_smp_processor_id();
   h->pid = pt >> 32;
   h->tid = (__u32)pt;
-  h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+  h->ppid = task->real_parent->tgid;
   h->uid = (__u32)ug;
   h->gid = ug >> 32;
-  h->euid = BPF_CORE_READ(task, cred, euid.val);
-  h->egid = BPF_CORE_READ(task, cred, egid.val);
+  const struct cred *cred = task->cred;
+  h->euid = cred->euid.val;
+  h->egid = cred->egid.val;
   if (bpf_core_field_exists(task->loginuid)) {
-    h->loginuid = BPF_CORE_READ(task, loginuid.val);
-    h->sessionid = BPF_CORE_READ(task, sessionid);
+    h->loginuid = task->loginuid.val;
+    h->sessionid = task->sessionid;
   } else {
     h->loginuid = 0xffffffff;
     h->sessionid = 0xffffffff;
   }
   __u32 pid_ns = 0;
-  h->vtid = ns_pid(BPF_CORE_READ(task, thread_pid), &pid_ns);
-  h->vpid = ns_pid(BPF_CORE_READ(task, group_leader, thread_pid), NULL);
+  h->vtid = ns_pid(task->thread_pid, &pid_ns);
+  h->vpid = ns_pid(task->group_leader->thread_pid, NULL);
   h->pid_ns = pid_ns;
-  h->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-  h->net_ns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+  struct nsproxy *nsp = task->nsproxy;
+  if (nsp) {
+    h->mnt_ns = nsp->mnt_ns->ns.inum;
+    h->net_ns = nsp->net_ns->ns.inum;
+  } else {  /* exiting task */
+    h->mnt_ns = 0;
+    h->net_ns = 0;
+  }
   h->flags = 0;
   h->cgroup_id = bpf_get_current_cgroup_id();
   h->result = result;
@@ -422,7 +434,7 @@ static __always_inline struct vg_scratch *begin_syscall(struct trace_event_raw_s
     bpf_map_delete_elem(&inflight, &pt);
     return NULL;
   }
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct task_struct *task = bpf_get_current_task_btf();
   fill_header(HDR(s), task, type, (__u16)ctx->id, ctx->ret);
   struct vg_args *a = ARGS(s);
   a->a[0] = in->args[0];
@@ -859,7 +871,7 @@ int BPF_PROG(vg_sched_fork, struct task_struct *parent, struct task_struct *chil
   __builtin_memset(a, 0, sizeof(*a));
   a->a[0] = child_tgid;
   a->a[1] = child_pid;
-  a->a[2] = ns_pid(BPF_CORE_READ(child, thread_pid), NULL);
+  a->a[2] = ns_pid(child->thread_pid, NULL);
   a->a[4] = is_thread;
   /* clone flags from the parent's saved syscall registers. */
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
