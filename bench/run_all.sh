@@ -29,12 +29,17 @@ for b in syscall_overhead_benchmark capture_throughput rss_10k_processes capture
 done
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
+# Tracing BPF programs loaded by anyone (another capture distorts every figure).
+tracing_progs() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: (tracepoint|raw_tracepoint|tracing) ' || true; }
+busy() { awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN{exit !(l >= m)}' || [ "$(tracing_progs)" != 0 ]; }
 wait_quiet() {
   local waited=0
-  while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN{exit !(l >= m)}' && [ "$waited" -lt "$WAIT_S" ]; do
-    [ "$waited" = 0 ] && echo "run_all.sh: load average $(load1) >= $MAX_LOAD, waiting up to $WAIT_S s..."
-    sleep 10; waited=$((waited + 10))
+  while busy && [ "$waited" -lt "$WAIT_S" ]; do
+    [ "$waited" = 0 ] && echo "run_all.sh: load average $(load1) (>= $MAX_LOAD?), tracing programs of others: $(tracing_progs); waiting up to $WAIT_S s..."
+    sleep 5; waited=$((waited + 5))
   done
+  busy && echo "run_all.sh: still busy after $WAIT_S s (load $(load1), tracing programs $(tracing_progs)): running anyway"
+  return 0
 }
 wait_quiet
 
@@ -43,7 +48,7 @@ if [ "${QUICK:-0}" = 1 ]; then
   TP_ARGS=(--step-seconds 1)
   REDIS_ENV=(ROUNDS=2 REQUESTS=50000)
 else
-  GB_ARGS=(--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_min_time=0.5)
+  GB_ARGS=(--benchmark_repetitions=5 --benchmark_min_time=0.5)
   TP_ARGS=(--step-seconds 3)
   REDIS_ENV=(ROUNDS=6)
 fi
@@ -55,19 +60,19 @@ fi
   echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
   echo "commit:  $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null || echo unknown) $(git -C "$HERE/.." status --porcelain 2>/dev/null | grep -q . && echo '(dirty tree)')"
-  echo "tracing BPF programs already loaded by others: $(bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: (tracepoint|raw_tracepoint|tracing) ' || true)"
+  echo "tracing BPF programs already loaded by others: $(tracing_progs)"
 } | tee "$OUT/machine.txt"
 
 run() {  # run NAME COMMAND...: full output to OUT/NAME.txt
   local name=$1; shift
   wait_quiet
-  echo; echo "=== $name: $* (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo; echo "=== $name: $* (load $(cut -d' ' -f1-3 /proc/loadavg), tracing programs of others: $(tracing_progs))"
   "$@" > "$OUT/$name.txt" 2>&1 || echo "run_all.sh: $name exited with status $?"
 }
 
 run syscall_overhead "$B/syscall_overhead_benchmark" "${GB_ARGS[@]}"
 sed -n '/^SUMMARY/,$p' "$OUT/syscall_overhead.txt"
-grep -h 'tracing BPF programs' "$OUT/syscall_overhead.txt" || true
+grep -h 'syscall_overhead_benchmark (start)' "$OUT/syscall_overhead.txt" || true
 
 run capture_throughput "$B/capture_throughput" "${TP_ARGS[@]}"
 cat "$OUT/capture_throughput.txt"
