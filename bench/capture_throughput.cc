@@ -24,8 +24,10 @@
 //
 // Usage (root): capture_throughput [--step-seconds S] [--steps 1x0,1x100000,2x0,...]
 //                                  [--record-rate R] [--record-seconds S] [--dir DIR]
+//                                  [--no-baseline] [--no-replay]
 // A step "NxR" runs N generators at R syscalls/s each (R=0: as fast as they can).
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -69,6 +71,7 @@ struct StepSpec {
 
 [[noreturn]] void GeneratorMain(int i, uint64_t rate, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_NAME, "vigil-gen");  // for profiles (bench/profile_capture.sh)
   if (getppid() != parent) _exit(0);
   while (!g_shared->go.load(std::memory_order_relaxed)) usleep(200);
   uint64_t done = 0;
@@ -121,6 +124,7 @@ class Consumer {
 
  private:
   void Run() {
+    pthread_setname_np(pthread_self(), "vigil-consumer");  // for profiles
     const uint64_t cpu0 = vigil_bench::ThreadCpuNs();
     while (!cap_->at_end()) {
       auto n = cap_->Poll(std::chrono::milliseconds(10), [this](const vigil::Event& e) {
@@ -290,9 +294,12 @@ int main(int argc, char** argv) {
   uint64_t record_rate = 200000;
   double record_secs = 2;
   std::string dir = "/tmp";
+  bool baseline = true, replay = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--step-seconds" && i + 1 < argc) step_secs = atof(argv[++i]);
+    if (a == "--no-baseline") baseline = false;
+    else if (a == "--no-replay") replay = false;
+    else if (a == "--step-seconds" && i + 1 < argc) step_secs = atof(argv[++i]);
     else if (a == "--steps" && i + 1 < argc) steps_arg = argv[++i];
     else if (a == "--record-rate" && i + 1 < argc) record_rate = strtoull(argv[++i], nullptr, 10);
     else if (a == "--record-seconds" && i + 1 < argc) record_secs = atof(argv[++i]);
@@ -300,7 +307,7 @@ int main(int argc, char** argv) {
     else {
       fprintf(stderr,
               "usage: capture_throughput [--step-seconds S] [--steps NxR,...] [--record-rate R] "
-              "[--record-seconds S] [--dir DIR]\n");
+              "[--record-seconds S] [--dir DIR] [--no-baseline] [--no-replay]\n");
       return 2;
     }
   }
@@ -320,9 +327,12 @@ int main(int argc, char** argv) {
   printf("capture_throughput: %.1f s per step, generator syscall: open(\"%s\") = ENOENT\n",
          step_secs, kMissingPath);
   PrintHeader();
-  StepResult off = RunStep(nullptr, StepSpec{1, 0}, step_secs);
-  const double off_per_gen = off.offered / off.secs;
-  PrintRow(off, off_per_gen);
+  double off_per_gen = 0;
+  if (baseline) {
+    StepResult off = RunStep(nullptr, StepSpec{1, 0}, step_secs);
+    off_per_gen = off.offered / off.secs;
+    PrintRow(off, off_per_gen);
+  }
 
   uint64_t best_zero_drop = 0;
   {
@@ -339,6 +349,11 @@ int main(int argc, char** argv) {
   }
   printf("max sustained rate with zero drops (live, C++ API, 1 consumer): %llu events/s\n",
          static_cast<unsigned long long>(best_zero_drop));
+
+  if (!replay) {
+    vigil_bench::PrintMachineState("capture_throughput (end)");
+    return 0;
+  }
 
   // Recording, then replay.
   const std::string path = dir + "/vigil-throughput-" + std::to_string(getpid()) + ".vrec";

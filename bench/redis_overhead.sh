@@ -6,8 +6,9 @@
 # Rounds alternate WITHOUT and WITH a capture process (ABBA order: odd rounds
 # off-then-on, even rounds on-then-off, so that a drift of the machine cancels
 # out); each measurement is one redis-benchmark run. The capture process is
-# `<build>/samples/agent/vigil capture` when it exists (AGENT=vigil), else
-# `<build>/bench/capture_sink` (AGENT=sink). It is started before and stopped
+# `<build>/samples/agent/vigil capture --stats > /dev/null` when it exists
+# (AGENT=vigil: formats every event as JSON), else `<build>/bench/capture_sink`
+# (AGENT=sink: reads each event's header only). It is started before and stopped
 # after each WITH run; its CPU (utime+stime from /proc/<pid>/stat) is read just
 # before and after the redis-benchmark run, so its own start-up (loading the
 # eBPF programs, reading /proc) is not counted.
@@ -42,7 +43,7 @@ if [ "$AGENT" = auto ]; then
   if [ -x "$VIGIL_CLI" ] && "$VIGIL_CLI" capture --help >/dev/null 2>&1; then AGENT=vigil; else AGENT=sink; fi
 fi
 case "$AGENT" in
-  vigil) AGENT_CMD=("$VIGIL_CLI" capture) ;;
+  vigil) AGENT_CMD=("$VIGIL_CLI" capture --stats) ;;  # JSON lines to /dev/null, counters on stderr
   sink) AGENT_CMD=("$SINK") ;;
   *) echo "AGENT must be auto, sink or vigil" >&2; exit 2 ;;
 esac
@@ -76,7 +77,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # Starts the capture process and returns once its eBPF links stop growing.
 start_agent() {
-  "${AGENT_CMD[@]}" > "$TMP/agent.out" 2> "$TMP/agent.err" &
+  if [ "$AGENT" = vigil ]; then
+    "${AGENT_CMD[@]}" > /dev/null 2> "$TMP/agent.err" &
+  else
+    "${AGENT_CMD[@]}" > "$TMP/agent.err" 2>&1 &
+  fi
   AGENT_PID=$!
   local prev=-1 n stable=0
   for _ in $(seq 300); do
@@ -111,7 +116,7 @@ run_bench() {
     c1=$(cpu_ticks "$AGENT_PID")
     cpu=$("$PY" -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0):.4f}')")
     stop_agent
-    tail -1 "$TMP/agent.out" >> "$TMP/agent_stats.txt"
+    tail -1 "$TMP/agent.err" >> "$TMP/agent_stats.txt"
   fi
   echo "$out" | tr -d '"' | awk -F, -v m="$mode" -v p="$p" -v r="$round" -v c="$cpu" \
     '$1 != "test" && NF > 1 {print m, p, r, $1, $2, c}' | tee -a "$TMP/results.txt"

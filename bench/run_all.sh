@@ -77,8 +77,14 @@ grep -h 'syscall_overhead_benchmark (start)' "$OUT/syscall_overhead.txt" || true
 run capture_throughput "$B/capture_throughput" "${TP_ARGS[@]}"
 cat "$OUT/capture_throughput.txt"
 
+# The reference agent (`vigil capture`, JSON to /dev/null) when built, and the
+# minimal capture_sink: the difference is the cost of formatting events.
 run redis_overhead env "${REDIS_ENV[@]}" AGENT="${AGENT:-auto}" "$HERE/redis_overhead.sh" "$BUILD"
 grep -E '^#|^SUMMARY|^ +[0-9]|^capture process|^RESULT' "$OUT/redis_overhead.txt" || true
+if [ -z "${AGENT:-}" ] && [ -x "$BUILD/samples/agent/vigil" ]; then
+  run redis_overhead_sink env "${REDIS_ENV[@]}" AGENT=sink "$HERE/redis_overhead.sh" "$BUILD"
+  grep -E '^#|^SUMMARY|^ +[0-9]|^capture process|^RESULT' "$OUT/redis_overhead_sink.txt" || true
+fi
 
 run rss_10k_processes "$B/rss_10k_processes"
 cat "$OUT/rss_10k_processes.txt"

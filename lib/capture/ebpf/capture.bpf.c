@@ -80,8 +80,13 @@ struct {
   __type(value, struct vg_scratch);
 } scratch SEC(".maps");
 
+/* Saved syscall arguments, one entry per thread. Entries are reused, not
+ * deleted: the entry program fills the thread's entry in place and sets
+ * `valid`, the exit program clears it. That avoids an LRU insert and delete
+ * (each takes a lock) on every syscall; the LRU bound keeps memory fixed. */
 struct vg_inflight {
   __u64 args[6];
+  __u64 valid;
 };
 
 struct {
@@ -399,14 +404,17 @@ static __always_inline void emit(struct vg_scratch *s, __u32 size, int cat) {
 static __always_inline int save_args(struct trace_event_raw_sys_enter *ctx, int n) {
   __u64 pt = bpf_get_current_pid_tgid();
   if (is_excluded(pt >> 32)) return 0;
-  struct vg_inflight in = {};
-  if (n > 0) in.args[0] = ctx->args[0];
-  if (n > 1) in.args[1] = ctx->args[1];
-  if (n > 2) in.args[2] = ctx->args[2];
-  if (n > 3) in.args[3] = ctx->args[3];
-  if (n > 4) in.args[4] = ctx->args[4];
-  if (n > 5) in.args[5] = ctx->args[5];
-  bpf_map_update_elem(&inflight, &pt, &in, BPF_ANY);
+  struct vg_inflight *cur = bpf_map_lookup_elem(&inflight, &pt);
+  struct vg_inflight fresh = {};
+  struct vg_inflight *in = cur ? cur : &fresh;
+  if (n > 0) in->args[0] = ctx->args[0];
+  if (n > 1) in->args[1] = ctx->args[1];
+  if (n > 2) in->args[2] = ctx->args[2];
+  if (n > 3) in->args[3] = ctx->args[3];
+  if (n > 4) in->args[4] = ctx->args[4];
+  if (n > 5) in->args[5] = ctx->args[5];
+  in->valid = 1;
+  if (!cur) bpf_map_update_elem(&inflight, &pt, &fresh, BPF_ANY);
   return 0;
 }
 
@@ -428,10 +436,10 @@ static __always_inline struct vg_scratch *begin_syscall(struct trace_event_raw_s
                                                         __u16 type, struct task_struct **task_out) {
   __u64 pt = bpf_get_current_pid_tgid();
   struct vg_inflight *in = bpf_map_lookup_elem(&inflight, &pt);
-  if (!in) return NULL;
+  if (!in || !in->valid) return NULL;
   struct vg_scratch *s = get_scratch();
   if (!s) {
-    bpf_map_delete_elem(&inflight, &pt);
+    in->valid = 0;
     return NULL;
   }
   struct task_struct *task = bpf_get_current_task_btf();
@@ -445,7 +453,7 @@ static __always_inline struct vg_scratch *begin_syscall(struct trace_event_raw_s
   a->a[5] = in->args[5];
   a->a[6] = 0;
   a->a[7] = 0;
-  bpf_map_delete_elem(&inflight, &pt);
+  in->valid = 0;
   *task_out = task;
   return s;
 }
@@ -765,9 +773,9 @@ EXIT(bpf) {
   /* Only program loads are events; map operations would flood. */
   __u64 pt = bpf_get_current_pid_tgid();
   struct vg_inflight *in = bpf_map_lookup_elem(&inflight, &pt);
-  if (!in) return 0;
+  if (!in || !in->valid) return 0;
   if (in->args[0] != BPF_PROG_LOAD_CMD) {
-    bpf_map_delete_elem(&inflight, &pt);
+    in->valid = 0;
     return 0;
   }
   struct task_struct *task;
