@@ -13,6 +13,11 @@
 # before and after the redis-benchmark run, so its own start-up (loading the
 # eBPF programs, reading /proc) is not counted.
 #
+# Throughput on a 2-core machine is sensitive to anything else running, so the
+# workload's CPU cost per request is reported too, which is not: redis-server's
+# CPU time (all threads, ns from /proc/<pid>/task/*/schedstat) and
+# redis-benchmark's (user+sys from /usr/bin/time), per request, WITH / WITHOUT.
+#
 # Usage (root): bench/redis_overhead.sh [BUILD_DIR]      (default: build-bench)
 # Environment: ROUNDS=6 REQUESTS=200000 CLIENTS=50 PIPELINES="1 16" TESTS=set,get
 #              AGENT=auto|sink|vigil PORT=<free port>
@@ -40,7 +45,7 @@ done
 VIGIL_CLI="$BUILD/samples/agent/vigil"
 SINK="$BUILD/bench/capture_sink"
 if [ "$AGENT" = auto ]; then
-  if [ -x "$VIGIL_CLI" ] && "$VIGIL_CLI" capture --help >/dev/null 2>&1; then AGENT=vigil; else AGENT=sink; fi
+  if [ -x "$VIGIL_CLI" ] && "$VIGIL_CLI" help 2>/dev/null | grep -q -- "--duration"; then AGENT=vigil; else AGENT=sink; fi
 fi
 case "$AGENT" in
   vigil) AGENT_CMD=("$VIGIL_CLI" capture --stats) ;;  # JSON lines to /dev/null, counters on stderr
@@ -74,6 +79,8 @@ done
 tracing_progs() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: (tracepoint|raw_tracepoint|tracing) ' || true; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time of every thread of a process, in ns.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
 
 # Starts the capture process and returns once its eBPF links stop growing.
 start_agent() {
@@ -103,15 +110,23 @@ stop_agent() {
   AGENT_PID=""
 }
 
-# run_bench MODE PIPELINE ROUND: appends "mode P round test rps cpu_per_s" to results.
+# run_bench MODE PIPELINE ROUND: appends "mode P round test rps cpu_per_s
+# server_ns_per_req client_ns_per_req" to results (CPU figures per run, both tests).
 run_bench() {
-  local mode=$1 p=$2 round=$3 c0=0 c1=0 t0 t1 out cpu="-"
+  local mode=$1 p=$2 round=$3 c0=0 c1=0 t0 t1 out cpu="-" s0 s1
   [ "$mode" = on ] && start_agent
   [ "$mode" = on ] && c0=$(cpu_ticks "$AGENT_PID")
-  t0=$(date +%s.%N)
   local n=$((REQUESTS * (p > 2 ? p / 2 : 1)))
-  out=$(redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$n" -c "$CLIENTS" -P "$p" -t "$TESTS" --csv 2>/dev/null)
+  local ntests; ntests=$(echo "$TESTS" | tr ',' '\n' | grep -c .)
+  s0=$(cpu_ns "$REDIS_PID")
+  t0=$(date +%s.%N)
+  out=$(/usr/bin/time -o "$TMP/time.txt" -f '%U %S' \
+        redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$n" -c "$CLIENTS" -P "$p" -t "$TESTS" --csv 2>/dev/null)
   t1=$(date +%s.%N)
+  s1=$(cpu_ns "$REDIS_PID")
+  local server_ns client_ns
+  server_ns=$("$PY" -c "print(f'{($s1-$s0)/($n*$ntests):.0f}')")
+  client_ns=$(awk -v n="$n" -v k="$ntests" '{printf "%.0f", ($1 + $2) * 1e9 / (n * k)}' "$TMP/time.txt")
   if [ "$mode" = on ]; then
     c1=$(cpu_ticks "$AGENT_PID")
     cpu=$("$PY" -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0):.4f}')")
@@ -119,7 +134,8 @@ run_bench() {
     tail -1 "$TMP/agent.err" >> "$TMP/agent_stats.txt"
   fi
   echo "$out" | tr -d '"' | awk -F, -v m="$mode" -v p="$p" -v r="$round" -v c="$cpu" \
-    '$1 != "test" && NF > 1 {print m, p, r, $1, $2, c}' | tee -a "$TMP/results.txt"
+    -v sn="$server_ns" -v cn="$client_ns" \
+    '$1 != "test" && NF > 1 {print m, p, r, $1, $2, c, sn, cn}' | tee -a "$TMP/results.txt"
 }
 
 echo "# redis_overhead: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -127,7 +143,7 @@ echo "# capture process: ${AGENT_CMD[*]} (default event set); redis-benchmark -n
 echo "# tracing BPF programs loaded before the run (should be 0): $(tracing_progs)"
 # Warm-up (not counted).
 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 50000 -c "$CLIENTS" -t "$TESTS" -q >/dev/null 2>&1
-echo "# mode pipeline round test rps capture_cpu_s_per_s"
+echo "# mode pipeline round test rps capture_cpu_s_per_s server_cpu_ns_per_req client_cpu_ns_per_req"
 for round in $(seq "$ROUNDS"); do
   for p in $PIPELINES; do
     if [ $((round % 2)) = 1 ]; then order="off on"; else order="on off"; fi
@@ -144,8 +160,10 @@ from collections import defaultdict
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 rps = defaultdict(dict)      # (p, test) -> {(mode, round): rps}
 cpu = defaultdict(list)      # p -> capture cpu per second
-for mode, p, rnd, test, r, c in rows:
+work = defaultdict(dict)     # p -> {(mode, round): (server ns/req, client ns/req)}
+for mode, p, rnd, test, r, c, sn, cn in rows:
     rps[(int(p), test)][(mode, int(rnd))] = float(r)
+    work[int(p)][(mode, int(rnd))] = (float(sn), float(cn))
     if mode == "on" and c != "-":
         cpu[int(p)].append(float(c))
 print("\nSUMMARY redis-benchmark throughput WITHOUT / WITH vigil capture (median over rounds)")
@@ -159,6 +177,20 @@ for (p, test), d in sorted(rps.items()):
     on = statistics.median(v for (m, _), v in d.items() if m == "on")
     worst = max(worst, (1 - med) * 100)
     print(f"{p:>8} {test:>5} {off:>11.0f} {on:>11.0f} {med:>8.3f} {100*(1-med):>7.2f} {' '.join(f'{x:.3f}' for x in ratios)}")
+print("\nworkload CPU per request (set+get averaged; median over rounds; ratio = median of per-round WITH/WITHOUT)")
+print(f"{'pipeline':>8} {'who':>7} {'off_ns':>9} {'on_ns':>9} {'on/off':>8}  ratios per round")
+for p, d in sorted(work.items()):
+    rounds = sorted({r for (_, r) in d})
+    for i, who in ((0, "server"), (1, "client")):
+        ratios = [d[("on", r)][i] / d[("off", r)][i] for r in rounds
+                  if ("on", r) in d and ("off", r) in d and d[("off", r)][i] > 0 and d[("on", r)][i] > 0]
+        if not ratios:
+            print(f"{p:>8} {who:>7}  (no CPU figures)")
+            continue
+        off = statistics.median(v[i] for (m, _), v in d.items() if m == "off")
+        on = statistics.median(v[i] for (m, _), v in d.items() if m == "on")
+        print(f"{p:>8} {who:>7} {off:>9.0f} {on:>9.0f} {statistics.median(ratios):>8.3f}  "
+              f"{' '.join(f'{x:.3f}' for x in ratios)}")
 for p, v in sorted(cpu.items()):
     print(f"capture process CPU, pipeline {p}: median {statistics.median(v):.4f} s per second of workload "
           f"(={100*statistics.median(v):.2f}% of one core)")

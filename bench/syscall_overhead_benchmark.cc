@@ -12,6 +12,8 @@
 //
 //   getppid        captured by no event type: the cost *every* syscall pays once
 //                  any syscall tracepoint is attached (the syscall slow path)
+//   sock_write_read write(64 bytes) + read on a Unix socketpair: uncaptured I/O
+//                  syscalls, as a network server makes per request
 //   open_close     open("/tmp/.../file") + close: one Open event (absolute path)
 //   open_close_rel the same with a relative path: the kernel side also walks
 //                  the cwd's dentries to make the path absolute
@@ -79,6 +81,25 @@ void BM_OpenClose(benchmark::State& state, bool on, bool relative) {
     }
     close(fd);
   }
+}
+
+// What a network server does per request: uncaptured I/O syscalls.
+void BM_SocketpairWriteRead(benchmark::State& state, bool on) {
+  SetCapture(on);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    state.SkipWithError("socketpair failed");
+    return;
+  }
+  char buf[64] = {};
+  for (auto _ : state) {
+    if (write(sv[0], buf, sizeof buf) != sizeof buf || read(sv[1], buf, sizeof buf) != sizeof buf) {
+      state.SkipWithError("socketpair write/read failed");
+      break;
+    }
+  }
+  close(sv[0]);
+  close(sv[1]);
 }
 
 void BM_ForkExecWait(benchmark::State& state, bool on) {
@@ -163,8 +184,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     printf("\nSUMMARY syscall overhead (wall ns/op, median of repetitions; ON = live capture of the "
            "default event set in a separate agent process)\n");
     printf("%-16s %12s %12s %9s %10s\n", "operation", "off_ns", "on_ns", "on/off", "added_ns");
-    for (const char* op : {"getppid", "open_close", "open_close_rel", "fork_exec_wait",
-                           "tcp_connect_close"}) {
+    for (const char* op : {"getppid", "sock_write_read", "open_close", "open_close_rel",
+                           "fork_exec_wait", "tcp_connect_close"}) {
       double off = Median(std::string(op) + "/capture:off");
       double on = Median(std::string(op) + "/capture:on");
       if (off <= 0 || on <= 0) continue;
@@ -221,6 +242,7 @@ int main(int argc, char** argv) {
   };
   const std::vector<Op> ops = {
       {"getppid", BM_Getppid},
+      {"sock_write_read", BM_SocketpairWriteRead},
       {"open_close", [](benchmark::State& s, bool on) { BM_OpenClose(s, on, false); }},
       {"open_close_rel", [](benchmark::State& s, bool on) { BM_OpenClose(s, on, true); }},
       {"fork_exec_wait", BM_ForkExecWait},

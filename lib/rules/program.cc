@@ -1,0 +1,597 @@
+#include "rules/program.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "fields/enrichment.hpp"
+#include "fields/registry.hpp"
+#include "re2/re2.h"
+#include "vigil/schema/event_generated.h"
+
+namespace vigil::rules {
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// Whether a value has something to compare (not <NA>, not an empty candidate list).
+bool Present(const FieldValue& v) {
+  if (std::holds_alternative<std::monostate>(v)) return false;
+  if (auto* l = std::get_if<Strings>(&v)) return !l->empty();
+  return true;
+}
+
+// Calls f on the string, or on each candidate; true when f is true for one.
+template <typename F>
+bool AnyString(const FieldValue& v, F&& f) {
+  if (auto* s = std::get_if<std::string>(&v)) return f(*s);
+  if (auto* l = std::get_if<Strings>(&v)) {
+    for (const std::string& s : *l)
+      if (f(s)) return true;
+  }
+  return false;
+}
+
+bool ToNumber(const FieldValue& v, __int128* out) {
+  if (auto* i = std::get_if<int64_t>(&v)) {
+    *out = *i;
+    return true;
+  }
+  if (auto* u = std::get_if<uint64_t>(&v)) {
+    *out = *u;
+    return true;
+  }
+  if (auto* s = std::get_if<std::string>(&v)) return ParseInteger(*s, out);
+  return false;
+}
+
+template <typename F>
+bool AnyNumber(const FieldValue& v, F&& f) {
+  if (auto* l = std::get_if<Strings>(&v)) {
+    for (const std::string& s : *l) {
+      __int128 n;
+      if (ParseInteger(s, &n) && f(n)) return true;
+    }
+    return false;
+  }
+  __int128 n;
+  return ToNumber(v, &n) && f(n);
+}
+
+bool ContainsIgnoreCase(std::string_view hay, std::string_view lowered_needle) {
+  if (lowered_needle.size() > hay.size()) return false;
+  const size_t last = hay.size() - lowered_needle.size();
+  for (size_t i = 0; i <= last; ++i) {
+    size_t k = 0;
+    while (k < lowered_needle.size() && Lower(hay[i + k]) == lowered_needle[k]) ++k;
+    if (k == lowered_needle.size()) return true;
+  }
+  return false;
+}
+
+bool StringOp(Op op, const std::string& value, std::string_view needle) {
+  switch (op) {
+    case Op::kEq: return value == needle;
+    case Op::kContains: return value.find(needle) != std::string::npos;
+    case Op::kIContains: return ContainsIgnoreCase(value, needle);
+    case Op::kStartsWith: return std::string_view(value).substr(0, needle.size()) == needle;
+    case Op::kEndsWith:
+      return value.size() >= needle.size() &&
+             std::string_view(value).substr(value.size() - needle.size()) == needle;
+    // fnmatch needs NUL-terminated strings: `needle` is one (a std::string's
+    // data) in every caller.
+    case Op::kGlob: return fnmatch(needle.data(), value.c_str(), 0) == 0;
+    case Op::kIGlob: return fnmatch(needle.data(), value.c_str(), FNM_CASEFOLD) == 0;
+    default: return false;
+  }
+}
+
+bool NumberOp(Op op, __int128 a, __int128 b) {
+  switch (op) {
+    case Op::kEq: return a == b;
+    case Op::kNe: return a != b;
+    case Op::kLt: return a < b;
+    case Op::kLe: return a <= b;
+    case Op::kGt: return a > b;
+    case Op::kGe: return a >= b;
+    default: return false;
+  }
+}
+
+// ---- predicates ------------------------------------------------------------------
+
+class ConstPred final : public Pred {
+ public:
+  explicit ConstPred(bool v) : v_(v) {}
+  bool Eval(EvalContext&) const override { return v_; }
+  bool value() const { return v_; }
+
+ private:
+  bool v_;
+};
+
+class NotPred final : public Pred {
+ public:
+  explicit NotPred(std::unique_ptr<Pred> c) : c_(std::move(c)) {}
+  bool Eval(EvalContext& ctx) const override { return !c_->Eval(ctx); }
+
+ private:
+  std::unique_ptr<Pred> c_;
+};
+
+class AndPred final : public Pred {
+ public:
+  explicit AndPred(std::vector<std::unique_ptr<Pred>> c) : c_(std::move(c)) {}
+  bool Eval(EvalContext& ctx) const override {
+    for (const auto& p : c_)
+      if (!p->Eval(ctx)) return false;
+    return true;
+  }
+  std::vector<std::unique_ptr<Pred>>& children() { return c_; }
+
+ private:
+  std::vector<std::unique_ptr<Pred>> c_;
+};
+
+class OrPred final : public Pred {
+ public:
+  explicit OrPred(std::vector<std::unique_ptr<Pred>> c) : c_(std::move(c)) {}
+  bool Eval(EvalContext& ctx) const override {
+    for (const auto& p : c_)
+      if (p->Eval(ctx)) return true;
+    return false;
+  }
+  std::vector<std::unique_ptr<Pred>>& children() { return c_; }
+
+ private:
+  std::vector<std::unique_ptr<Pred>> c_;
+};
+
+class ExistsPred final : public Pred {
+ public:
+  explicit ExistsPred(uint32_t slot) : slot_(slot) {}
+  bool Eval(EvalContext& ctx) const override { return Present(ctx.Get(slot_)); }
+
+ private:
+  uint32_t slot_;
+};
+
+// Falco prints a value that does not apply as "<NA>", and its rules test
+// for it (`not container.mount.dest[...] in ("<NA>")`): such a value equals
+// the constant "<NA>".
+constexpr std::string_view kNA = "<NA>";
+
+class StringPred final : public Pred {
+ public:
+  StringPred(uint32_t slot, Op op, std::string needle)
+      : slot_(slot), op_(op), needle_(std::move(needle)), na_(op == Op::kEq && needle_ == kNA) {}
+  bool Eval(EvalContext& ctx) const override {
+    const FieldValue& v = ctx.Get(slot_);
+    if (na_ && !Present(v)) return true;
+    if (op_ == Op::kNe)
+      return Present(v) && !AnyString(v, [&](const std::string& s) { return s == needle_; });
+    return AnyString(v, [&](const std::string& s) { return StringOp(op_, s, needle_); });
+  }
+
+ private:
+  uint32_t slot_;
+  Op op_;
+  std::string needle_;
+  bool na_;
+};
+
+class NumberPred final : public Pred {
+ public:
+  NumberPred(uint32_t slot, Op op, __int128 value) : slot_(slot), op_(op), value_(value) {}
+  bool Eval(EvalContext& ctx) const override {
+    const FieldValue& v = ctx.Get(slot_);
+    if (op_ == Op::kNe)
+      return Present(v) && !AnyNumber(v, [&](__int128 n) { return n == value_; });
+    return AnyNumber(v, [&](__int128 n) { return NumberOp(op_, n, value_); });
+  }
+
+ private:
+  uint32_t slot_;
+  Op op_;
+  __int128 value_;
+};
+
+class BoolPred final : public Pred {
+ public:
+  BoolPred(uint32_t slot, Op op, bool value) : slot_(slot), op_(op), value_(value) {}
+  bool Eval(EvalContext& ctx) const override {
+    const bool* b = std::get_if<bool>(&ctx.Get(slot_));
+    if (!b) return false;
+    return op_ == Op::kNe ? *b != value_ : *b == value_;
+  }
+
+ private:
+  uint32_t slot_;
+  Op op_;
+  bool value_;
+};
+
+class StringSetPred final : public Pred {
+ public:
+  StringSetPred(uint32_t slot, std::vector<std::string> items) : slot_(slot) {
+    set_.reserve(items.size());
+    for (auto& s : items) set_.insert(std::move(s));
+    na_ = set_.contains(AbslView(kNA));
+  }
+  bool Eval(EvalContext& ctx) const override {
+    const FieldValue& v = ctx.Get(slot_);
+    if (na_ && !Present(v)) return true;
+    return AnyString(v, [&](const std::string& s) { return set_.contains(AbslView(s)); });
+  }
+
+ private:
+  uint32_t slot_;
+  absl::flat_hash_set<std::string> set_;
+  bool na_ = false;
+};
+
+class NumberSetPred final : public Pred {
+ public:
+  NumberSetPred(uint32_t slot, std::vector<__int128> items) : slot_(slot), items_(std::move(items)) {
+    std::sort(items_.begin(), items_.end());
+    items_.erase(std::unique(items_.begin(), items_.end()), items_.end());
+  }
+  bool Eval(EvalContext& ctx) const override {
+    return AnyNumber(ctx.Get(slot_), [&](__int128 n) {
+      return std::binary_search(items_.begin(), items_.end(), n);
+    });
+  }
+
+ private:
+  uint32_t slot_;
+  std::vector<__int128> items_;
+};
+
+// pmatch: true when the value is one of the prefixes or lies below one
+// ("/etc" matches "/etc" and "/etc/passwd", not "/etcd"). One hash lookup per
+// path component.
+class PathPrefixPred final : public Pred {
+ public:
+  PathPrefixPred(uint32_t slot, std::vector<std::string> prefixes) : slot_(slot) {
+    for (auto& p : prefixes) {
+      if (p == "/") root_ = true;
+      else set_.insert(std::move(p));
+    }
+  }
+  bool Eval(EvalContext& ctx) const override {
+    return AnyString(ctx.Get(slot_), [&](const std::string& s) { return Match(s); });
+  }
+
+ private:
+  bool Match(std::string_view path) const {
+    if (root_ && !path.empty() && path[0] == '/') return true;
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    if (set_.contains(AbslView(path))) return true;
+    for (size_t i = path.size(); i-- > 1;) {
+      if (path[i] == '/' && set_.contains(AbslView(path.substr(0, i)))) return true;
+    }
+    return false;
+  }
+
+  uint32_t slot_;
+  bool root_ = false;
+  absl::flat_hash_set<std::string> set_;
+};
+
+class RegexPred final : public Pred {
+ public:
+  RegexPred(uint32_t slot, std::unique_ptr<re2::RE2> re) : slot_(slot), re_(std::move(re)) {}
+  bool Eval(EvalContext& ctx) const override {
+    return AnyString(ctx.Get(slot_), [&](const std::string& s) {
+      return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *re_);
+    });
+  }
+
+ private:
+  uint32_t slot_;
+  std::unique_ptr<re2::RE2> re_;
+};
+
+class FlagTestPred final : public Pred {
+ public:
+  FlagTestPred(uint32_t slot, uint64_t mask, uint64_t expect, std::vector<uint8_t> bodies,
+               bool negate)
+      : slot_(slot), mask_(mask), expect_(expect), bodies_(std::move(bodies)), negate_(negate) {}
+  bool Eval(EvalContext& ctx) const override {
+    const auto body = static_cast<uint8_t>(
+        static_cast<const schema::Event*>(ctx.event().table())->body_type());
+    if (std::find(bodies_.begin(), bodies_.end(), body) == bodies_.end()) return false;
+    const std::string* s = std::get_if<std::string>(&ctx.Get(slot_));
+    if (!s || s->empty()) return false;
+    // evt.arg renders flags as hex ("0x241") and modes as octal ("0644").
+    uint64_t v = 0;
+    std::string_view t = *s;
+    int base = 10;
+    if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+      base = 16;
+      t.remove_prefix(2);
+    } else if (t.size() > 1 && t[0] == '0') {
+      base = 8;
+      t.remove_prefix(1);
+    }
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v, base);
+    if (ec != std::errc() || p != t.data() + t.size()) return false;
+    return ((v & mask_) == expect_) != negate_;
+  }
+
+ private:
+  uint32_t slot_;
+  uint64_t mask_, expect_;
+  std::vector<uint8_t> bodies_;
+  bool negate_;
+};
+
+// lhs op rhs, both read from the event (val(), transformers on the right).
+class SlotComparePred final : public Pred {
+ public:
+  SlotComparePred(uint32_t lhs, Op op, uint32_t rhs) : lhs_(lhs), op_(op), rhs_(rhs) {}
+  bool Eval(EvalContext& ctx) const override {
+    const FieldValue& l = ctx.Get(lhs_);
+    const FieldValue& r = ctx.Get(rhs_);
+    if (!Present(l) || !Present(r)) return false;
+    if (op_ == Op::kIn || op_ == Op::kIntersects) {
+      return AnyString(l, [&](const std::string& a) {
+        return AnyString(r, [&](const std::string& b) { return a == b; });
+      }) || AnyNumber(l, [&](__int128 a) {
+        return AnyNumber(r, [&](__int128 b) { return a == b; });
+      });
+    }
+    if (auto* rb = std::get_if<bool>(&r)) {
+      const bool* lb = std::get_if<bool>(&l);
+      return lb && (op_ == Op::kNe ? *lb != *rb : *lb == *rb);
+    }
+    if (auto* rs = std::get_if<std::string>(&r)) {
+      if (op_ == Op::kNe) return !AnyString(l, [&](const std::string& a) { return a == *rs; });
+      if (op_ == Op::kIContains) {
+        std::string needle(*rs);
+        for (char& c : needle) c = Lower(c);
+        return AnyString(l, [&](const std::string& a) { return ContainsIgnoreCase(a, needle); });
+      }
+      return AnyString(l, [&](const std::string& a) { return StringOp(op_, a, *rs); });
+    }
+    __int128 b;
+    if (!ToNumber(r, &b)) return false;
+    if (op_ == Op::kNe) return !AnyNumber(l, [&](__int128 a) { return a == b; });
+    return AnyNumber(l, [&](__int128 a) { return NumberOp(op_, a, b); });
+  }
+
+ private:
+  uint32_t lhs_;
+  Op op_;
+  uint32_t rhs_;
+};
+
+// ---- transformers --------------------------------------------------------------
+
+template <typename F>
+FieldValue MapStrings(const FieldValue& v, F&& f) {
+  if (auto* s = std::get_if<std::string>(&v)) return f(*s);
+  if (auto* l = std::get_if<Strings>(&v)) {
+    Strings out;
+    out.reserve(l->size());
+    for (const std::string& s : *l) out.push_back(f(s));
+    return out;
+  }
+  return {};
+}
+
+std::optional<std::string> Base64Decode(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = val(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+FieldValue Transform(Slot::Kind kind, const FieldValue& v) {
+  switch (kind) {
+    case Slot::Kind::kToLower:
+      return MapStrings(v, [](const std::string& s) {
+        std::string o(s);
+        for (char& c : o) c = Lower(c);
+        return o;
+      });
+    case Slot::Kind::kToUpper:
+      return MapStrings(v, [](const std::string& s) {
+        std::string o(s);
+        for (char& c : o) c = Upper(c);
+        return o;
+      });
+    case Slot::Kind::kBasename:
+      return MapStrings(v, [](const std::string& s) {
+        const size_t slash = s.rfind('/');
+        return slash == std::string::npos ? s : s.substr(slash + 1);
+      });
+    case Slot::Kind::kLen:
+      if (auto* s = std::get_if<std::string>(&v)) return static_cast<int64_t>(s->size());
+      if (auto* l = std::get_if<Strings>(&v)) return static_cast<int64_t>(l->size());
+      return {};
+    case Slot::Kind::kB64:
+      if (auto* s = std::get_if<std::string>(&v)) {
+        auto d = Base64Decode(*s);
+        return d ? FieldValue(std::move(*d)) : FieldValue();
+      }
+      return {};
+    case Slot::Kind::kField:
+    case Slot::Kind::kArgByBody: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+uint32_t SlotTable::Intern(Slot slot) {
+  auto it = by_name_.find(slot.name);
+  if (it != by_name_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(slots_.size());
+  by_name_.emplace(slot.name, id);
+  slots_.push_back(std::move(slot));
+  return id;
+}
+
+void FieldCache::Resize(size_t slots) {
+  values_.assign(slots, FieldValue());
+  stamps_.assign(slots, 0);
+  generation_ = 1;
+}
+
+void FieldCache::NextEvent() {
+  if (++generation_ == 0) {
+    std::fill(stamps_.begin(), stamps_.end(), 0);
+    generation_ = 1;
+  }
+}
+
+const FieldValue& EvalContext::Get(uint32_t id) {
+  if (cache_.Has(id)) return cache_.Get(id);
+  const Slot& s = slots_[id];
+  FieldValue v;
+  const FieldRef* ref = nullptr;
+  if (s.kind == Slot::Kind::kField) {
+    ref = &s.ref;
+  } else if (s.kind == Slot::Kind::kArgByBody) {
+    const auto body = static_cast<uint8_t>(
+        static_cast<const schema::Event*>(event_.table())->body_type());
+    for (const auto& [b, r] : s.by_body)
+      if (b == body) ref = &r;
+    if (!ref && s.has_fallback) ref = &s.ref;
+  }
+  if (ref) {
+    if (enrichment_) {
+      v = fields::Extract(*ref, *static_cast<const schema::Event*>(event_.table()), *enrichment_);
+    } else {
+      v = event_.Field(*ref);
+    }
+  } else if (s.kind != Slot::Kind::kField && s.kind != Slot::Kind::kArgByBody) {
+    v = Transform(s.kind, Get(s.child));
+  }
+  FieldValue& out = cache_.Put(id);
+  out = std::move(v);
+  return out;
+}
+
+bool ParseInteger(std::string_view s, __int128* out) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) return false;
+  uint64_t u = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), u, base);
+  if (ec != std::errc() || p != s.data() + s.size()) return false;
+  *out = neg ? -static_cast<__int128>(u) : static_cast<__int128>(u);
+  return true;
+}
+
+std::unique_ptr<Pred> MakeConst(bool value) { return std::make_unique<ConstPred>(value); }
+
+std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child) {
+  if (auto* c = dynamic_cast<ConstPred*>(child.get())) return MakeConst(!c->value());
+  return std::make_unique<NotPred>(std::move(child));
+}
+
+namespace {
+
+// And (is_and) / Or: flattens same-kind children, folds constants.
+template <typename P>
+std::unique_ptr<Pred> MakeJoined(std::vector<std::unique_ptr<Pred>> children, bool is_and) {
+  std::vector<std::unique_ptr<Pred>> flat;
+  flat.reserve(children.size());
+  for (auto& c : children) {
+    if (auto* k = dynamic_cast<ConstPred*>(c.get())) {
+      if (k->value() != is_and) return MakeConst(!is_and);  // false in and, true in or
+      continue;                                             // neutral element
+    }
+    if (auto* same = dynamic_cast<P*>(c.get())) {
+      for (auto& g : same->children()) flat.push_back(std::move(g));
+      continue;
+    }
+    flat.push_back(std::move(c));
+  }
+  if (flat.empty()) return MakeConst(is_and);
+  if (flat.size() == 1) return std::move(flat[0]);
+  return std::make_unique<P>(std::move(flat));
+}
+
+}  // namespace
+
+std::unique_ptr<Pred> MakeAnd(std::vector<std::unique_ptr<Pred>> children) {
+  return MakeJoined<AndPred>(std::move(children), true);
+}
+std::unique_ptr<Pred> MakeOr(std::vector<std::unique_ptr<Pred>> children) {
+  return MakeJoined<OrPred>(std::move(children), false);
+}
+std::unique_ptr<Pred> MakeExists(uint32_t slot) { return std::make_unique<ExistsPred>(slot); }
+std::unique_ptr<Pred> MakeStringCheck(uint32_t slot, Op op, std::string needle) {
+  return std::make_unique<StringPred>(slot, op, std::move(needle));
+}
+std::unique_ptr<Pred> MakeNumberCheck(uint32_t slot, Op op, __int128 value) {
+  return std::make_unique<NumberPred>(slot, op, value);
+}
+std::unique_ptr<Pred> MakeBoolCheck(uint32_t slot, Op op, bool value) {
+  return std::make_unique<BoolPred>(slot, op, value);
+}
+std::unique_ptr<Pred> MakeStringSet(uint32_t slot, std::vector<std::string> items) {
+  if (items.empty()) return MakeConst(false);
+  return std::make_unique<StringSetPred>(slot, std::move(items));
+}
+std::unique_ptr<Pred> MakeNumberSet(uint32_t slot, std::vector<__int128> items) {
+  if (items.empty()) return MakeConst(false);
+  return std::make_unique<NumberSetPred>(slot, std::move(items));
+}
+std::unique_ptr<Pred> MakePathPrefix(uint32_t slot, std::vector<std::string> prefixes) {
+  if (prefixes.empty()) return MakeConst(false);
+  return std::make_unique<PathPrefixPred>(slot, std::move(prefixes));
+}
+std::unique_ptr<Pred> MakeRegex(uint32_t slot, std::unique_ptr<re2::RE2> re) {
+  return std::make_unique<RegexPred>(slot, std::move(re));
+}
+std::unique_ptr<Pred> MakeFlagTest(uint32_t slot, uint64_t mask, uint64_t expect,
+                                   std::vector<uint8_t> bodies, bool negate) {
+  return std::make_unique<FlagTestPred>(slot, mask, expect, std::move(bodies), negate);
+}
+std::unique_ptr<Pred> MakeSlotCompare(uint32_t lhs, Op op, uint32_t rhs) {
+  return std::make_unique<SlotComparePred>(lhs, op, rhs);
+}
+
+}  // namespace vigil::rules

@@ -1,0 +1,156 @@
+// The compiled form of conditions: a tree of predicates over "slots".
+//
+// A slot is a value of the event named once at compile time: a field
+// resolved to a FieldRef, or a transformer over another slot. Every slot of a
+// rule set lives in one SlotTable, so a field used by fifty rules is
+// extracted at most once per event (FieldCache). Constants were converted to
+// the field's type at compile time; predicates only compare.
+//
+// Lifetimes and threads: predicates and the SlotTable are immutable after
+// compilation and shared by every evaluator. An EvalContext and its FieldCache
+// belong to one evaluation on one thread.
+#ifndef VIGIL_LIB_RULES_PROGRAM_HPP_
+#define VIGIL_LIB_RULES_PROGRAM_HPP_
+
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "vigil/event.hpp"
+#include "vigil/fields.hpp"
+
+namespace vigil::schema {
+struct Event;
+}
+namespace vigil::fields {
+class Enrichment;
+}
+namespace re2 {
+class RE2;
+}
+
+namespace vigil::rules {
+
+// What a slot holds.
+struct SlotType {
+  FieldType type = FieldType::kString;  // of the value, or of each candidate when `any`
+  // The value is a list of candidates (proc.aname without an index): a check
+  // holds when it holds for one of them (`!=`: when it holds for none).
+  bool any = false;
+};
+
+struct Slot {
+  enum class Kind : uint8_t { kField, kArgByBody, kToLower, kToUpper, kBasename, kLen, kB64 };
+  Kind kind = Kind::kField;
+  FieldRef ref;        // kField; kArgByBody: read for other bodies if has_fallback
+  // kArgByBody: the argument to read for each body type (Falco argument names).
+  std::vector<std::pair<uint8_t, FieldRef>> by_body;
+  bool has_fallback = false;
+  uint32_t child = 0;  // transformers: the slot transformed
+  SlotType type;
+  std::string name;    // "tolower(proc.name)"
+};
+
+class SlotTable {
+ public:
+  // The id of an equal slot (same name), adding it if new.
+  uint32_t Intern(Slot slot);
+  const Slot& operator[](uint32_t id) const { return slots_[id]; }
+  size_t size() const { return slots_.size(); }
+
+ private:
+  std::vector<Slot> slots_;
+  absl::flat_hash_map<std::string, uint32_t> by_name_;
+};
+
+// Values of the slots for the current event, computed on first use.
+class FieldCache {
+ public:
+  void Resize(size_t slots);
+  // Forgets the previous event's values (O(1) except once every 2^32 events).
+  void NextEvent();
+  bool Has(uint32_t slot) const { return stamps_[slot] == generation_; }
+  FieldValue& Put(uint32_t slot) {
+    stamps_[slot] = generation_;
+    return values_[slot];
+  }
+  const FieldValue& Get(uint32_t slot) const { return values_[slot]; }
+
+ private:
+  std::vector<FieldValue> values_;
+  std::vector<uint32_t> stamps_;
+  uint32_t generation_ = 1;
+};
+
+class EvalContext {
+ public:
+  // `enrichment` may be null (then fields are read through Event::Field).
+  EvalContext(const Event& event, fields::Enrichment* enrichment, const SlotTable& slots,
+              FieldCache& cache)
+      : event_(event), enrichment_(enrichment), slots_(slots), cache_(cache) {}
+
+  const FieldValue& Get(uint32_t slot);
+  const Event& event() const { return event_; }
+
+ private:
+  const Event& event_;
+  fields::Enrichment* enrichment_;
+  const SlotTable& slots_;
+  FieldCache& cache_;
+};
+
+class Pred {
+ public:
+  virtual ~Pred() = default;
+  virtual bool Eval(EvalContext& ctx) const = 0;
+};
+
+// Comparison operators after type checking.
+enum class Op : uint8_t {
+  kEq, kNe, kLt, kLe, kGt, kGe,
+  kContains, kIContains, kStartsWith, kEndsWith, kGlob, kIGlob,
+  kIn, kIntersects,
+};
+
+// ---- builders (compiler.cc); each returns a ready predicate -------------------
+
+std::unique_ptr<Pred> MakeConst(bool value);
+std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child);
+// Flattens nested predicates of the same kind.
+std::unique_ptr<Pred> MakeAnd(std::vector<std::unique_ptr<Pred>> children);
+std::unique_ptr<Pred> MakeOr(std::vector<std::unique_ptr<Pred>> children);
+std::unique_ptr<Pred> MakeExists(uint32_t slot);
+// Op is kEq, kNe, kContains, kIContains (needle already lowercased),
+// kStartsWith, kEndsWith, kGlob, kIGlob.
+std::unique_ptr<Pred> MakeStringCheck(uint32_t slot, Op op, std::string needle);
+std::unique_ptr<Pred> MakeNumberCheck(uint32_t slot, Op op, __int128 value);
+std::unique_ptr<Pred> MakeBoolCheck(uint32_t slot, Op op, bool value);
+// `in`/`intersects` against constants.
+std::unique_ptr<Pred> MakeStringSet(uint32_t slot, std::vector<std::string> items);
+std::unique_ptr<Pred> MakeNumberSet(uint32_t slot, std::vector<__int128> items);
+// Path prefix match: `prefixes` are paths without a trailing '/' ("/" for root).
+std::unique_ptr<Pred> MakePathPrefix(uint32_t slot, std::vector<std::string> prefixes);
+// Full match of a compiled regex.
+std::unique_ptr<Pred> MakeRegex(uint32_t slot, std::unique_ptr<re2::RE2> re);
+// `(number(value) & mask) == expect`, for events whose body type is in
+// `bodies` (Falco's symbolic flags, see falco_compat.hpp).
+// `negate`: the event has such a body and the test fails.
+std::unique_ptr<Pred> MakeFlagTest(uint32_t slot, uint64_t mask, uint64_t expect,
+                                   std::vector<uint8_t> bodies, bool negate);
+// Two slots compared at evaluation time (val(), transformers on the right).
+std::unique_ptr<Pred> MakeSlotCompare(uint32_t lhs, Op op, uint32_t rhs);
+
+// Parses an integer the way conditions write them ("42", "-1", "0x1F").
+bool ParseInteger(std::string_view s, __int128* out);
+
+// The event types a condition can match: bit i is EventType value i.
+inline constexpr size_t kEventTypeBits = 128;
+using EventTypeBits = std::bitset<kEventTypeBits>;
+
+}  // namespace vigil::rules
+
+#endif  // VIGIL_LIB_RULES_PROGRAM_HPP_
