@@ -5,13 +5,14 @@
 #
 # Rounds alternate WITHOUT and WITH a capture process (ABBA order: odd rounds
 # off-then-on, even rounds on-then-off, so that a drift of the machine cancels
-# out); each measurement is one redis-benchmark run. The capture process is
+# out); each measurement is one redis-benchmark run per pipeline depth. The capture process is
 # `<build>/samples/agent/vigil capture --stats > /dev/null` when it exists
 # (AGENT=vigil: formats every event as JSON), else `<build>/bench/capture_sink`
-# (AGENT=sink: reads each event's header only). It is started before and stopped
-# after each WITH run; its CPU (utime+stime from /proc/<pid>/stat) is read just
-# before and after the redis-benchmark run, so its own start-up (loading the
-# eBPF programs, reading /proc) is not counted.
+# (AGENT=sink: reads each event's header only). It is started before and
+# stopped after each WITH block (all pipeline depths); its CPU (utime+stime
+# from /proc/<pid>/stat) is read just before and after each redis-benchmark
+# run, so its own start-up (loading the eBPF programs, reading /proc) is not
+# counted.
 #
 # Throughput on a 2-core machine is sensitive to anything else running, so the
 # workload's CPU cost per request is reported too, which is not: redis-server's
@@ -19,7 +20,7 @@
 # redis-benchmark's (user+sys from /usr/bin/time), per request, WITH / WITHOUT.
 #
 # Usage (root): bench/redis_overhead.sh [BUILD_DIR]      (default: build-bench)
-# Environment: ROUNDS=6 REQUESTS=200000 CLIENTS=50 PIPELINES="1 16" TESTS=set,get
+# Environment: ROUNDS=8 REQUESTS=200000 CLIENTS=50 PIPELINES="1 16" TESTS=set,get
 #              AGENT=auto|sink|vigil PORT=<free port>
 # A pipeline of P runs REQUESTS * max(1, P/2) requests, so that every run lasts
 # seconds (the CPU accounting's resolution is 10 ms).
@@ -29,7 +30,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="${1:-$HERE/../build-bench}"
-ROUNDS="${ROUNDS:-6}"
+ROUNDS="${ROUNDS:-8}"
 REQUESTS="${REQUESTS:-200000}"
 CLIENTS="${CLIENTS:-50}"
 PIPELINES="${PIPELINES:-1 16}"
@@ -79,8 +80,8 @@ done
 tracing_progs() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: (tracepoint|raw_tracepoint|tracing) ' || true; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# CPU time of every thread of a process, in ns.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+# CPU time of every thread of a process, in ns (%.0f: mawk's %d stops at 2^31).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 
 # Starts the capture process and returns once its eBPF links stop growing.
 start_agent() {
@@ -112,30 +113,40 @@ stop_agent() {
 
 # run_bench MODE PIPELINE ROUND: appends "mode P round test rps cpu_per_s
 # server_ns_per_req client_ns_per_req" to results (CPU figures per run, both tests).
+# With MODE=on the capture process must be running.
 run_bench() {
   local mode=$1 p=$2 round=$3 c0=0 c1=0 t0 t1 out cpu="-" s0 s1
-  [ "$mode" = on ] && start_agent
-  [ "$mode" = on ] && c0=$(cpu_ticks "$AGENT_PID")
   local n=$((REQUESTS * (p > 2 ? p / 2 : 1)))
   local ntests; ntests=$(echo "$TESTS" | tr ',' '\n' | grep -c .)
+  [ "$mode" = on ] && c0=$(cpu_ticks "$AGENT_PID")
   s0=$(cpu_ns "$REDIS_PID")
   t0=$(date +%s.%N)
   out=$(/usr/bin/time -o "$TMP/time.txt" -f '%U %S' \
         redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$n" -c "$CLIENTS" -P "$p" -t "$TESTS" --csv 2>/dev/null)
   t1=$(date +%s.%N)
   s1=$(cpu_ns "$REDIS_PID")
-  local server_ns client_ns
-  server_ns=$("$PY" -c "print(f'{($s1-$s0)/($n*$ntests):.0f}')")
-  client_ns=$(awk -v n="$n" -v k="$ntests" '{printf "%.0f", ($1 + $2) * 1e9 / (n * k)}' "$TMP/time.txt")
   if [ "$mode" = on ]; then
     c1=$(cpu_ticks "$AGENT_PID")
     cpu=$("$PY" -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0):.4f}')")
-    stop_agent
-    tail -1 "$TMP/agent.err" >> "$TMP/agent_stats.txt"
   fi
+  local server_ns client_ns
+  server_ns=$("$PY" -c "print(f'{($s1-$s0)/($n*$ntests):.0f}')")
+  client_ns=$(awk -v n="$n" -v k="$ntests" '{printf "%.0f", ($1 + $2) * 1e9 / (n * k)}' "$TMP/time.txt")
   echo "$out" | tr -d '"' | awk -F, -v m="$mode" -v p="$p" -v r="$round" -v c="$cpu" \
     -v sn="$server_ns" -v cn="$client_ns" \
     '$1 != "test" && NF > 1 {print m, p, r, $1, $2, c, sn, cn}' | tee -a "$TMP/results.txt"
+}
+
+# One block = every pipeline, with the capture process started once for the
+# block (loading the eBPF programs takes seconds; it is not part of the timing).
+run_block() {
+  local mode=$1 round=$2 p
+  if [ "$mode" = on ]; then start_agent; fi
+  for p in $PIPELINES; do run_bench "$mode" "$p" "$round"; done
+  if [ "$mode" = on ]; then
+    stop_agent
+    tail -1 "$TMP/agent.err" >> "$TMP/agent_stats.txt"
+  fi
 }
 
 echo "# redis_overhead: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -143,12 +154,24 @@ echo "# capture process: ${AGENT_CMD[*]} (default event set); redis-benchmark -n
 echo "# tracing BPF programs loaded before the run (should be 0): $(tracing_progs)"
 # Warm-up (not counted).
 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 50000 -c "$CLIENTS" -t "$TESTS" -q >/dev/null 2>&1
+# How many system calls redis-server makes per request (none of them is of a
+# captured type: they pay only the slow-path cost of an uncaptured syscall).
+if command -v perf >/dev/null; then
+  for p in $PIPELINES; do
+    n=$((REQUESTS * (p > 2 ? p / 2 : 1)))
+    perf stat -x, -e raw_syscalls:sys_enter -p "$REDIS_PID" -o "$TMP/perfstat.txt" 2>/dev/null &
+    PS=$!
+    sleep 0.5
+    redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$n" -c "$CLIENTS" -P "$p" -t "$TESTS" -q >/dev/null 2>&1
+    kill -INT "$PS"; wait "$PS" 2>/dev/null || true
+    ntests=$(echo "$TESTS" | tr ',' '\n' | grep -c .)
+    awk -F, -v n="$n" -v k="$ntests" -v p="$p" '/raw_syscalls/ {printf "# redis-server system calls per request, pipeline %d: %.2f\n", p, $1 / (n * k)}' "$TMP/perfstat.txt"
+  done
+fi
 echo "# mode pipeline round test rps capture_cpu_s_per_s server_cpu_ns_per_req client_cpu_ns_per_req"
 for round in $(seq "$ROUNDS"); do
-  for p in $PIPELINES; do
-    if [ $((round % 2)) = 1 ]; then order="off on"; else order="on off"; fi
-    for mode in $order; do run_bench "$mode" "$p" "$round"; done
-  done
+  if [ $((round % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+  for mode in $order; do run_block "$mode" "$round"; done
 done
 echo "# tracing BPF programs loaded after the run (should be 0): $(tracing_progs)"
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -177,6 +200,15 @@ for (p, test), d in sorted(rps.items()):
     on = statistics.median(v for (m, _), v in d.items() if m == "on")
     worst = max(worst, (1 - med) * 100)
     print(f"{p:>8} {test:>5} {off:>11.0f} {on:>11.0f} {med:>8.3f} {100*(1-med):>7.2f} {' '.join(f'{x:.3f}' for x in ratios)}")
+# Run-to-run noise of the machine: the same OFF measurement in consecutive
+# rounds (an A/A comparison). A WITH/WITHOUT difference smaller than this is
+# not resolved by this run.
+print("\nnoise: |1 - OFF(round r+1)/OFF(round r)|, median over rounds (A/A)")
+for (p, test), d in sorted(rps.items()):
+    offs = [v for (m, r), v in sorted(d.items(), key=lambda kv: kv[0][1]) if m == "off"]
+    aa = [abs(1 - b / a) for a, b in zip(offs, offs[1:])]
+    if aa:
+        print(f"{p:>8} {test:>5} {100 * statistics.median(aa):6.2f}%")
 print("\nworkload CPU per request (set+get averaged; median over rounds; ratio = median of per-round WITH/WITHOUT)")
 print(f"{'pipeline':>8} {'who':>7} {'off_ns':>9} {'on_ns':>9} {'on/off':>8}  ratios per round")
 for p, d in sorted(work.items()):

@@ -50,6 +50,16 @@
 namespace {
 
 std::unique_ptr<vigil_bench::CaptureAgent> g_agent;
+char g_file_path[64], g_dir_path[64];  // for the signal handler
+
+// Interrupted: remove the test file and directory (async-signal-safe calls
+// only); the agent and the listener die with this process.
+void OnSignal(int sig) {
+  unlink(g_file_path);
+  rmdir(g_dir_path);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
 std::vector<vigil_bench::AgentStats> g_agent_sessions;
 std::string g_dir;
 uint16_t g_port = 0;
@@ -226,6 +236,9 @@ int main(int argc, char** argv) {
     }
     close(fd);
   }
+  snprintf(g_dir_path, sizeof g_dir_path, "%s", g_dir.c_str());
+  snprintf(g_file_path, sizeof g_file_path, "%s/file", g_dir.c_str());
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, OnSignal);
   if (chdir(g_dir.c_str()) != 0) {
     perror("chdir");
     return 2;
