@@ -290,7 +290,8 @@ std::vector<StepSpec> ParseSteps(const std::string& s) {
 int main(int argc, char** argv) {
   double step_secs = 3;
   std::string steps_arg =
-      "1x50000,1x100000,1x200000,1x300000,1x400000,2x150000,2x200000,2x250000,2x300000,1x0,2x0";
+      "1x50000,1x100000,1x200000,1x300000,1x400000,2x150000,2x200000,2x250000,2x300000,2x400000,"
+      "2x500000,1x0,2x0";
   uint64_t record_rate = 200000;
   double record_secs = 2;
   std::string dir = "/tmp";

@@ -22,6 +22,9 @@
 # Usage (root): bench/redis_overhead.sh [BUILD_DIR]      (default: build-bench)
 # Environment: ROUNDS=8 REQUESTS=200000 CLIENTS=50 PIPELINES="1 16" TESTS=set,get
 #              AGENT=auto|sink|vigil PORT=<free port>
+#              PIN=1: redis-server on CPU 0 and redis-benchmark on CPU 1 (taskset),
+#              which removes the scheduler's placement from the noise; the
+#              capture process is never pinned (it takes its CPU from them).
 # A pipeline of P runs REQUESTS * max(1, P/2) requests, so that every run lasts
 # seconds (the CPU accounting's resolution is 10 ms).
 # Prints one line per run and a summary with the median of the per-round
@@ -36,6 +39,9 @@ CLIENTS="${CLIENTS:-50}"
 PIPELINES="${PIPELINES:-1 16}"
 TESTS="${TESTS:-set,get}"
 AGENT="${AGENT:-auto}"
+PIN="${PIN:-0}"
+SERVER_PIN=() CLIENT_PIN=()
+if [ "$PIN" = 1 ]; then SERVER_PIN=(taskset -c 0) CLIENT_PIN=(taskset -c 1); fi
 PY=/usr/bin/python3
 
 if [ "$(id -u)" != 0 ]; then echo "redis_overhead.sh: needs root (live eBPF capture)" >&2; exit 2; fi
@@ -68,7 +74,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT="${PORT:-$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
-redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no --daemonize no \
+${SERVER_PIN[@]+"${SERVER_PIN[@]}"} redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no --daemonize no \
   --logfile "$TMP/redis.log" &
 REDIS_PID=$!
 for _ in $(seq 100); do
@@ -121,7 +127,7 @@ run_bench() {
   [ "$mode" = on ] && c0=$(cpu_ticks "$AGENT_PID")
   s0=$(cpu_ns "$REDIS_PID")
   t0=$(date +%s.%N)
-  out=$(/usr/bin/time -o "$TMP/time.txt" -f '%U %S' \
+  out=$(${CLIENT_PIN[@]+"${CLIENT_PIN[@]}"} /usr/bin/time -o "$TMP/time.txt" -f '%U %S' \
         redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$n" -c "$CLIENTS" -P "$p" -t "$TESTS" --csv 2>/dev/null)
   t1=$(date +%s.%N)
   s1=$(cpu_ns "$REDIS_PID")
@@ -150,7 +156,7 @@ run_block() {
 }
 
 echo "# redis_overhead: $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# capture process: ${AGENT_CMD[*]} (default event set); redis-benchmark -n $REQUESTS (x P/2 when pipelined) -c $CLIENTS -t $TESTS, pipelines: $PIPELINES, rounds: $ROUNDS"
+echo "# capture process: ${AGENT_CMD[*]} (default event set); redis-benchmark -n $REQUESTS (x P/2 when pipelined) -c $CLIENTS -t $TESTS, pipelines: $PIPELINES, rounds: $ROUNDS, pinned: $PIN"
 echo "# tracing BPF programs loaded before the run (should be 0): $(tracing_progs)"
 # Warm-up (not counted).
 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 50000 -c "$CLIENTS" -t "$TESTS" -q >/dev/null 2>&1
