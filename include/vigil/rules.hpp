@@ -242,6 +242,11 @@ class VIGIL_EXPORT Filter {
   std::unique_ptr<Impl> impl_;
 };
 
+// vigil's default ruleset (rules/vigil_rules.yaml in the source tree),
+// embedded in the library: pass it to RuleLoader::AddString. Rules are
+// tagged with MITRE ATT&CK technique ids; docs/default-rules.md lists them.
+VIGIL_EXPORT std::string_view DefaultRulesYaml();
+
 // Compiles `condition` and evaluates it on one event. For repeated use,
 // compile a Filter once instead.
 VIGIL_EXPORT Result<bool> EvaluateCondition(std::string_view condition, const Event& event);
