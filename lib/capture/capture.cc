@@ -71,6 +71,9 @@ struct Capture::Impl {
   CaptureFeatures features;
   std::vector<bool> type_enabled = std::vector<bool>(256, false);
   std::optional<Event> current;
+
+  // Capture::Next with an absolute deadline (Poll computes it once per call).
+  Result<const Event*> NextUntil(std::chrono::steady_clock::time_point deadline);
   absl::flat_hash_set<uint32_t> proc_load_tried;  // pids read from /proc once
   std::atomic<bool> stopped{false};
   bool ended = false;
@@ -261,14 +264,14 @@ Result<std::unique_ptr<Capture>> Capture::OpenRecording(const std::string& path,
 }
 
 Result<const Event*> Capture::Next(std::chrono::milliseconds timeout) {
-  Impl& m = *impl_;
+  return impl_->NextUntil(std::chrono::steady_clock::now() + timeout);
+}
+
+Result<const Event*> Capture::Impl::NextUntil(std::chrono::steady_clock::time_point deadline) {
+  Impl& m = *this;
   m.current.reset();
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!m.stopped.load(std::memory_order_relaxed) && !m.ended) {
-    auto now = std::chrono::steady_clock::now();
-    auto left = deadline > now ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
-                               : std::chrono::milliseconds(0);
-    auto item = m.source->Next(left);
+    auto item = m.source->Next(deadline);
     if (!item.ok()) {
       if (item.status().code() == StatusCode::kOutOfRange) {
         m.ended = true;
@@ -333,12 +336,9 @@ Result<const Event*> Capture::Next(std::chrono::milliseconds timeout) {
 Result<size_t> Capture::Poll(std::chrono::milliseconds timeout,
                              const std::function<void(const Event&)>& on_event, size_t max_events) {
   size_t n = 0;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto now = std::chrono::steady_clock::now();
-    auto left = deadline > now ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
-                               : std::chrono::milliseconds(0);
-    auto ev = Next(left);
+    auto ev = impl_->NextUntil(deadline);
     if (!ev.ok()) return ev.status();
     if (*ev == nullptr) break;
     on_event(**ev);

@@ -16,7 +16,7 @@ Result<std::unique_ptr<ReplaySource>> ReplaySource::Open(const std::string& path
   return std::unique_ptr<ReplaySource>(new ReplaySource(std::move(*r)));
 }
 
-Result<std::optional<SourceItem>> ReplaySource::Next(std::chrono::milliseconds) {
+Result<std::optional<SourceItem>> ReplaySource::Next(std::chrono::steady_clock::time_point) {
   if (!header_sent_) {
     header_sent_ = true;
     SourceItem item{SourceItem::Kind::kHeader, &reader_->header(), {}};

@@ -18,7 +18,7 @@ class ReplaySource final : public Source {
   static Result<std::unique_ptr<ReplaySource>> Open(const std::string& path);
   ~ReplaySource() override;
 
-  Result<std::optional<SourceItem>> Next(std::chrono::milliseconds timeout) override;
+  Result<std::optional<SourceItem>> Next(std::chrono::steady_clock::time_point deadline) override;
   void Wake() override {}
   void AddStats(CaptureStats& stats) const override;
 

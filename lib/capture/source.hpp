@@ -32,10 +32,13 @@ struct SourceItem {
 class Source {
  public:
   virtual ~Source() = default;
-  // The next item, waiting up to `timeout` if none is buffered. nullopt: none
+  // The next item, waiting until `deadline` if none is buffered. nullopt: none
   // arrived in time (or Wake() was called). OutOfRange: the stream ended.
   // DataLoss: the input is corrupt at a position named in the message.
-  virtual Result<std::optional<SourceItem>> Next(std::chrono::milliseconds timeout) = 0;
+  // An absolute deadline, not a timeout: a buffered item is returned without
+  // reading the clock (at a million events/s, clock reads per event were a
+  // fifth of the consumer's CPU).
+  virtual Result<std::optional<SourceItem>> Next(std::chrono::steady_clock::time_point deadline) = 0;
   // Interrupts a Next() blocked in another thread. Thread-safe.
   virtual void Wake() = 0;
   // Adds source-specific counters (kernel drops, malformed records).

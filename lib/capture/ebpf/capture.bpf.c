@@ -380,9 +380,18 @@ static __always_inline void emit(struct vg_scratch *s, __u32 size, int cat) {
   }
   ((struct vg_header *)s->rec)->size = size;
   struct vg_config *cfg = get_config();
+  /* Wake the consumer only when this record makes the backlog cross
+   * `wakeup_bytes`, not for every record above it: each wake-up is an
+   * irq_work self-IPI (a VM exit in a guest), and waking on every record
+   * while a consumer lags made each event dearer exactly when the consumer
+   * was behind. The consumer also looks at the rings every 10 ms, which bounds
+   * the latency of a backlog that stays below the threshold. */
   __u64 flags = BPF_RB_NO_WAKEUP;
-  if (cfg && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
-    flags = BPF_RB_FORCE_WAKEUP;
+  if (cfg) {
+    __u64 avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+    if (avail < cfg->wakeup_bytes && avail + size >= cfg->wakeup_bytes)
+      flags = BPF_RB_FORCE_WAKEUP;
+  }
   /* size < VG_SCRATCH_HALF + 2 * VG_MAX_STR by construction; the mask is for
    * the verifier. */
   asm volatile("%[sz] &= 0xffff" : [sz] "+r"(size)); /* VG_SCRATCH_SIZE - 1 */

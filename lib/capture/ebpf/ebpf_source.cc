@@ -13,8 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "capture.skel.h"
 #include "capture/ebpf/event_abi.h"
@@ -103,6 +106,29 @@ bool TracepointExists(const std::string& events_dir, const std::string& name) {
   return stat((events_dir + "/syscalls/" + name + "/id").c_str(), &st) == 0;
 }
 
+// The number of syscall arguments in a sys_enter_* tracepoint's record, read
+// from its `format` file (the fields after `__syscall_nr`); 0 when unknown.
+// Knowing it picks the right entry program at once: trying the widest first
+// and narrowing on EACCES costs an RCU grace period (30-40 ms) per failure.
+int SyscallArgCount(const std::string& events_dir, const std::string& enter_name) {
+  std::string path = events_dir + "/syscalls/" + enter_name + "/format";
+  FILE* f = fopen(path.c_str(), "re");
+  if (!f) return 0;
+  char line[512];
+  int n = 0;
+  bool after_nr = false;
+  while (fgets(line, sizeof line, f)) {
+    if (!strstr(line, "field:")) continue;
+    if (strstr(line, " __syscall_nr;")) {
+      after_nr = true;
+    } else if (after_nr) {
+      ++n;
+    }
+  }
+  fclose(f);
+  return after_nr ? n : 0;
+}
+
 std::string LastLines(const std::string& log, size_t n_lines) {
   size_t pos = log.size();
   for (size_t i = 0; i < n_lines && pos > 0; ++i) {
@@ -151,11 +177,39 @@ struct EbpfSource::State {
   int ncpus = 1;
 
   ~State() {
-    for (auto* l : links) bpf_link__destroy(l);
+    DestroyLinks();
     if (rb) ring_buffer__free(rb);
     for (int fd : ring_fds) close(fd);
     if (skel) capture_bpf__destroy(skel);
     if (wake_fd >= 0) close(wake_fd);
+  }
+
+  // Detaching a syscall tracepoint program waits for an RCU grace period in
+  // the kernel (30-90 ms each; ~6 s for the default set one after another).
+  // The waits of different links overlap when they are closed from several
+  // threads at once, so a Capture's destruction takes a fraction of that.
+  void DestroyLinks() {
+    constexpr size_t kThreads = 16;
+    if (links.size() < 2 * kThreads) {
+      for (auto* l : links) bpf_link__destroy(l);
+      links.clear();
+      return;
+    }
+    std::atomic<size_t> next_link{0};
+    auto worker = [&] {
+      for (size_t i; (i = next_link.fetch_add(1)) < links.size();) bpf_link__destroy(links[i]);
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < kThreads; ++t) {
+      try {
+        threads.emplace_back(worker);
+      } catch (...) {
+        break;  // no thread: this one does the rest
+      }
+    }
+    worker();
+    for (auto& t : threads) t.join();
+    links.clear();
   }
 
   static int OnRecord(void* ctx, void* data, size_t size) {
@@ -342,7 +396,10 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
     // The entry program must not read past the tracepoint's record: take the
     // widest one the perf layer accepts (EACCES means "reads too far").
     bpf_link* li = nullptr;
-    for (int n = 6; n >= 1 && !li; --n) {
+    const int nargs = SyscallArgCount(events_dir, enter_name);
+    if (nargs >= 1 && nargs <= 6)
+      li = bpf_program__attach_tracepoint(enter_progs[nargs - 1], "syscalls", enter_name.c_str());
+    for (int n = (nargs >= 1 && nargs <= 6) ? nargs - 1 : 6; n >= 1 && !li; --n) {
       li = bpf_program__attach_tracepoint(enter_progs[n - 1], "syscalls", enter_name.c_str());
       if (!li && errno != EACCES) break;
     }
@@ -377,9 +434,8 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   return std::unique_ptr<EbpfSource>(new EbpfSource(std::move(st)));
 }
 
-Result<std::optional<SourceItem>> EbpfSource::Next(std::chrono::milliseconds timeout) {
+Result<std::optional<SourceItem>> EbpfSource::Next(std::chrono::steady_clock::time_point deadline) {
   State& st = *st_;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     while (st.next < st.recs.size()) {
       const auto& r = st.recs[st.next++];

@@ -31,7 +31,7 @@ class EbpfSource final : public Source {
                                                   CaptureFeatures* features);
   ~EbpfSource() override;
 
-  Result<std::optional<SourceItem>> Next(std::chrono::milliseconds timeout) override;
+  Result<std::optional<SourceItem>> Next(std::chrono::steady_clock::time_point deadline) override;
   void Wake() override;
   void AddStats(CaptureStats& stats) const override;
 
