@@ -296,6 +296,7 @@ int main(int argc, char** argv) {
   double record_secs = 2;
   std::string dir = "/tmp";
   bool baseline = true, replay = true;
+  bool entry_programs = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--no-baseline") baseline = false;
@@ -305,10 +306,11 @@ int main(int argc, char** argv) {
     else if (a == "--record-rate" && i + 1 < argc) record_rate = strtoull(argv[++i], nullptr, 10);
     else if (a == "--record-seconds" && i + 1 < argc) record_secs = atof(argv[++i]);
     else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--entry-programs") entry_programs = true;
     else {
       fprintf(stderr,
               "usage: capture_throughput [--step-seconds S] [--steps NxR,...] [--record-rate R] "
-              "[--record-seconds S] [--dir DIR] [--no-baseline] [--no-replay]\n");
+              "[--record-seconds S] [--dir DIR] [--no-baseline] [--no-replay] [--entry-programs]\n");
       return 2;
     }
   }
@@ -338,8 +340,11 @@ int main(int argc, char** argv) {
   uint64_t best_zero_drop = 0;
   {
     vigil::CaptureOptions opts;  // default event set; this process excluded
+    if (entry_programs) opts.syscall_args = vigil::CaptureOptions::SyscallArgs::kEntryPrograms;
     Consumer consumer(opts);
-    printf("(Capture::OpenLive took %.2f s)\n", consumer.open_secs());
+    printf("(Capture::OpenLive took %.2f s; syscall arguments from %s)\n", consumer.open_secs(),
+           consumer.capture().features().syscall_args_from_registers ? "saved registers at exit"
+                                                                     : "entry programs");
     for (const StepSpec& spec : steps) {
       StepResult r = RunStep(&consumer, spec, step_secs);
       PrintRow(r, off_per_gen);

@@ -60,6 +60,13 @@ struct CaptureOptions {
   // /proc and the root for reading state; tests point these elsewhere.
   std::string proc_root = "/proc";
   std::string host_root = "/";
+  // How a captured syscall's arguments reach the program at its exit.
+  // kAuto: read there from the user registers saved at syscall entry, where
+  // the kernel allows it (bpf_task_pt_regs: Linux >= 5.15, x86_64 and arm64),
+  // else saved by an entry program. kEntryPrograms: always the latter (one
+  // more program and ~200 ns per captured syscall; a fallback, and for tests).
+  enum class SyscallArgs : uint8_t { kAuto = 0, kEntryPrograms = 1 };
+  SyscallArgs syscall_args = SyscallArgs::kAuto;
 };
 
 struct CaptureStats {
@@ -84,6 +91,9 @@ struct CaptureFeatures {
   std::vector<EventType> attached;              // event types actually attached
   std::vector<std::string> unavailable;         // "fchmodat2: no such tracepoint", ...
   bool per_cpu_ring_buffers = false;
+  // Syscall arguments are read at exit from the saved registers (no entry
+  // programs); see CaptureOptions::syscall_args.
+  bool syscall_args_from_registers = false;
 };
 
 // A process as the state table knows it.

@@ -237,6 +237,7 @@ Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
   so.ring_buffer_bytes_per_cpu = opts.ring_buffer_bytes_per_cpu;
   so.max_batch = opts.max_batch;
   so.wall_minus_mono_ns = offset;
+  so.syscall_args = opts.syscall_args;
   auto src = capture::EbpfSource::Open(so, &impl->features);
   if (!src.ok()) return src.status();
   impl->source = std::move(*src);

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -37,29 +38,56 @@ namespace s = vigil::schema;
 
 const s::Event* Table(const Event& e) { return static_cast<const s::Event*>(e.table()); }
 
-class LiveCaptureTest : public ::testing::Test {
+using SyscallArgs = CaptureOptions::SyscallArgs;
+
+// Every test runs twice: with syscall arguments read at exit from the saved
+// registers (kAuto on this kernel) and with entry programs (the fallback for
+// kernels without bpf_task_pt_regs). One capture per mode, shared by the
+// tests of that mode (opening one takes seconds).
+class LiveCaptureTest : public ::testing::TestWithParam<SyscallArgs> {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    CaptureOptions opts;  // every event type
-    auto c = Capture::OpenLive(opts);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cap_ = std::move(*c).release();
-  }
   static void TearDownTestSuite() {
     delete cap_;
     cap_ = nullptr;
   }
   void SetUp() override {
     VIGIL_REQUIRE_ROOT();
+    if (!cap_ || cap_mode_ != GetParam()) {
+      delete cap_;
+      cap_ = nullptr;
+      CaptureOptions opts;  // every event type
+      opts.syscall_args = GetParam();
+      auto c = Capture::OpenLive(opts);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      cap_ = std::move(*c).release();
+      cap_mode_ = GetParam();
+    }
     ASSERT_NE(cap_, nullptr);
+    if (GetParam() == SyscallArgs::kEntryPrograms) {
+      EXPECT_FALSE(cap_->features().syscall_args_from_registers);
+    } else if (KernelAtLeast(5, 15)) {
+#if defined(__x86_64__) || defined(__aarch64__)
+      EXPECT_TRUE(cap_->features().syscall_args_from_registers);
+#endif
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("vigil-live-" + std::to_string(getpid()) + "-" +
+            std::to_string(static_cast<int>(GetParam())) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  static bool KernelAtLeast(int major, int minor) {
+    struct utsname u;
+    if (uname(&u) != 0) return false;
+    int ma = 0, mi = 0;
+    if (sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+    return ma > major || (ma == major && mi >= minor);
+  }
 
   // Waits for an event of `type` from `pid` that satisfies `extra`.
   std::string Find(EventType type, pid_t pid,
@@ -70,12 +98,14 @@ class LiveCaptureTest : public ::testing::Test {
   }
 
   static Capture* cap_;
+  static SyscallArgs cap_mode_;
   std::filesystem::path dir_;
 };
 
 Capture* LiveCaptureTest::cap_ = nullptr;
+SyscallArgs LiveCaptureTest::cap_mode_ = SyscallArgs::kAuto;
 
-TEST_F(LiveCaptureTest, ExecForkExitWithAncestry) {
+TEST_P(LiveCaptureTest, ExecForkExitWithAncestry) {
   if (!cap_) return;
   pid_t child = RunChild([] {
     execl("/bin/true", "true", "--vigil-marker", nullptr);
@@ -138,7 +168,7 @@ TEST_F(LiveCaptureTest, ExecForkExitWithAncestry) {
   Reap(forker);
 }
 
-TEST_F(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
+TEST_P(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
   if (!cap_) return;
   std::string dir = dir_;
   std::filesystem::create_directories(dir_ / "sub");
@@ -194,7 +224,7 @@ TEST_F(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, FileMetadataEvents) {
+TEST_P(LiveCaptureTest, FileMetadataEvents) {
   if (!cap_) return;
   std::string d = dir_;
   pid_t child = RunChild([&] {
@@ -305,7 +335,7 @@ TEST_F(LiveCaptureTest, FileMetadataEvents) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
+TEST_P(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
   if (!cap_) return;
   int srv = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -381,7 +411,7 @@ TEST_F(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
   EXPECT_EQ(Reap(server), 0);
 }
 
-TEST_F(LiveCaptureTest, Ipv6AndUnixSockets) {
+TEST_P(LiveCaptureTest, Ipv6AndUnixSockets) {
   if (!cap_) return;
   std::string upath = std::string(dir_) + "/sock";
   pid_t child = RunChild([&] {
@@ -436,7 +466,7 @@ TEST_F(LiveCaptureTest, Ipv6AndUnixSockets) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, IdentityAndCapabilities) {
+TEST_P(LiveCaptureTest, IdentityAndCapabilities) {
   if (!cap_) return;
   pid_t child = RunChild([] {
     if (setresgid(65534, 65534, 65534) != 0) return 1;
@@ -478,7 +508,7 @@ TEST_F(LiveCaptureTest, IdentityAndCapabilities) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, NamespacesMountsChroot) {
+TEST_P(LiveCaptureTest, NamespacesMountsChroot) {
   if (!cap_) return;
   std::string d = dir_;
   pid_t child = RunChild([&] {
@@ -534,7 +564,7 @@ TEST_F(LiveCaptureTest, NamespacesMountsChroot) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, TamperingMemfdPtraceBpf) {
+TEST_P(LiveCaptureTest, TamperingMemfdPtraceBpf) {
   if (!cap_) return;
   pid_t child = RunChild([] {
     // memfd + fexecve: fileless execution.
@@ -626,7 +656,7 @@ TEST_F(LiveCaptureTest, TamperingMemfdPtraceBpf) {
   EXPECT_EQ(Reap(child), 0);
 }
 
-TEST_F(LiveCaptureTest, KernelModuleSyscallsReportedWhenUnavailable) {
+TEST_P(LiveCaptureTest, KernelModuleSyscallsReportedWhenUnavailable) {
   if (!cap_) return;
   // On kernels without CONFIG_MODULES the module syscalls have no
   // tracepoints: the capture must say so instead of silently missing them.
@@ -652,7 +682,7 @@ TEST_F(LiveCaptureTest, KernelModuleSyscallsReportedWhenUnavailable) {
   }
 }
 
-TEST_F(LiveCaptureTest, StatsCountDeliveredEventsAndNoDrops) {
+TEST_P(LiveCaptureTest, StatsCountDeliveredEventsAndNoDrops) {
   if (!cap_) return;
   pid_t child = RunChild([] {
     execl("/bin/true", "true", nullptr);
@@ -675,6 +705,13 @@ namespace {
 
 // A consumer that does not keep up must never slow the workload: the kernel
 // drops records and counts them by category.
+INSTANTIATE_TEST_SUITE_P(SyscallArgs, LiveCaptureTest,
+                         ::testing::Values(SyscallArgs::kAuto, SyscallArgs::kEntryPrograms),
+                         [](const ::testing::TestParamInfo<SyscallArgs>& info) {
+                           return info.param == SyscallArgs::kAuto ? std::string("Registers")
+                                                                   : std::string("EntryPrograms");
+                         });
+
 TEST(LiveCaptureDropsTest, FullRingBufferDropsAndCountsByCategory) {
   VIGIL_REQUIRE_ROOT();
   CaptureOptions opts;

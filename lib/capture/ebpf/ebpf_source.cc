@@ -129,6 +129,23 @@ int SyscallArgCount(const std::string& events_dir, const std::string& enter_name
   return after_nr ? n : 0;
 }
 
+// Attaches the entry program that fits the syscall's argument count. The
+// perf layer refuses a program that reads past the tracepoint's record; when
+// the count is unknown, the widest one it accepts is found by trial (EACCES
+// means "reads too far"). nullptr with errno set when none attaches.
+bpf_link* AttachEntryProgram(bpf_program* const (&enter_progs)[6], const std::string& events_dir,
+                             const std::string& enter_name) {
+  const int nargs = SyscallArgCount(events_dir, enter_name);
+  bpf_link* li = nullptr;
+  if (nargs >= 1 && nargs <= 6)
+    li = bpf_program__attach_tracepoint(enter_progs[nargs - 1], "syscalls", enter_name.c_str());
+  for (int n = (nargs >= 1 && nargs <= 6) ? nargs - 1 : 6; n >= 1 && !li; --n) {
+    li = bpf_program__attach_tracepoint(enter_progs[n - 1], "syscalls", enter_name.c_str());
+    if (!li && errno != EACCES) break;
+  }
+  return li;
+}
+
 std::string LastLines(const std::string& log, size_t n_lines) {
   size_t pos = log.size();
   for (size_t i = 0; i < n_lines && pos > 0; ++i) {
@@ -310,6 +327,20 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   if (int err = bpf_map__set_inner_map_fd(skel->maps.rings, st->ring_fds[0]); err != 0)
     return InternalError("cannot set the ring buffer template: " + std::string(strerror(-err)));
 
+  // Syscall arguments: from the saved registers at exit when the kernel has
+  // bpf_task_pt_regs (read-only data, set before load), else entry programs.
+#if defined(__x86_64__) || defined(__aarch64__)
+  const bool args_from_regs =
+      opts.syscall_args == CaptureOptions::SyscallArgs::kAuto && !present.empty() &&
+      libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, nullptr) == 1;
+#else
+  const bool args_from_regs = false;
+#endif
+  skel->rodata->vg_args_from_regs = args_from_regs ? 1 : 0;
+  features->syscall_args_from_registers = args_from_regs;
+  // The per-thread argument map is unused then: keep it minimal.
+  if (args_from_regs) bpf_map__set_max_entries(skel->maps.inflight, static_cast<uint32_t>(ncpus));
+
   // Load only the programs that will be attached.
   bpf_object* obj = skel->obj;
   bpf_program* prog;
@@ -317,10 +348,10 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   bpf_program__set_autoload(skel->progs.vg_sched_exec, want_exec);
   bpf_program__set_autoload(skel->progs.vg_sched_fork, want_fork);
   bpf_program__set_autoload(skel->progs.vg_sched_exit, want_exit);
-  bpf_program* enter_progs[6] = {skel->progs.vg_sys_enter1, skel->progs.vg_sys_enter2,
+  bpf_program* const enter_progs[6] = {skel->progs.vg_sys_enter1, skel->progs.vg_sys_enter2,
                                  skel->progs.vg_sys_enter3, skel->progs.vg_sys_enter4,
                                  skel->progs.vg_sys_enter5, skel->progs.vg_sys_enter6};
-  for (bpf_program* p : enter_progs) bpf_program__set_autoload(p, !present.empty());
+  for (bpf_program* p : enter_progs) bpf_program__set_autoload(p, !present.empty() && !args_from_regs);
   for (auto& [t, sc] : present) {
     std::string name = std::string("vg_exit_") + sc;
     bpf_program* p = bpf_object__find_program_by_name(obj, name.c_str());
@@ -393,23 +424,17 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
       features->unavailable.push_back(exit_name + ": " + strerror(errno));
       continue;
     }
-    // The entry program must not read past the tracepoint's record: take the
-    // widest one the perf layer accepts (EACCES means "reads too far").
-    bpf_link* li = nullptr;
-    const int nargs = SyscallArgCount(events_dir, enter_name);
-    if (nargs >= 1 && nargs <= 6)
-      li = bpf_program__attach_tracepoint(enter_progs[nargs - 1], "syscalls", enter_name.c_str());
-    for (int n = (nargs >= 1 && nargs <= 6) ? nargs - 1 : 6; n >= 1 && !li; --n) {
-      li = bpf_program__attach_tracepoint(enter_progs[n - 1], "syscalls", enter_name.c_str());
-      if (!li && errno != EACCES) break;
-    }
-    if (!li) {
-      bpf_link__destroy(le);
-      features->unavailable.push_back(enter_name + ": " + strerror(errno));
-      continue;
-    }
     st->links.push_back(le);
-    st->links.push_back(li);
+    if (!args_from_regs) {
+      bpf_link* li = AttachEntryProgram(enter_progs, events_dir, enter_name);
+      if (!li) {
+        features->unavailable.push_back(enter_name + ": " + strerror(errno));
+        st->links.pop_back();
+        bpf_link__destroy(le);
+        continue;
+      }
+      st->links.push_back(li);
+    }
     if (std::find(features->attached.begin(), features->attached.end(), t) ==
         features->attached.end())
       features->attached.push_back(t);

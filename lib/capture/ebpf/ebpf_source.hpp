@@ -23,6 +23,7 @@ struct EbpfSourceOptions {
   uint32_t ring_buffer_bytes_per_cpu = 4u << 20;
   uint32_t max_batch = 4096;
   int64_t wall_minus_mono_ns = 0;
+  CaptureOptions::SyscallArgs syscall_args = CaptureOptions::SyscallArgs::kAuto;
 };
 
 class EbpfSource final : public Source {
