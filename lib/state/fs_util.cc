@@ -93,6 +93,12 @@ int OpenUnder(const std::string& base, std::string_view rel, int flags, Confine 
   int basefd = open(base.empty() ? "/" : base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (basefd < 0) return -1;
   Fd base_guard(basefd);
+  return OpenUnderFd(basefd, rel, flags, confine);
+}
+
+}  // namespace
+
+int OpenUnderFd(int basefd, std::string_view rel, int flags, Confine confine) {
   while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
   if (rel.empty()) rel = ".";
   std::string relpath(rel);
@@ -107,7 +113,9 @@ int OpenUnder(const std::string& base, std::string_view rel, int flags, Confine 
   return OpenNoFollowWalk(basefd, relpath, flags);
 }
 
-}  // namespace
+ReadStatus ReadFd(int fd, size_t max_bytes, std::string* out) {
+  return ReadAll(fd, max_bytes, out, /*truncate=*/false);
+}
 
 ReadStatus ReadFile(const std::string& path, size_t max_bytes, std::string* out,
                     bool truncate) {

@@ -33,6 +33,13 @@ enum class Confine {
 ReadStatus ReadFileUnder(const std::string& base, std::string_view rel, size_t max_bytes,
                          std::string* out, Confine confine = Confine::kBeneath);
 
+// Opens rel relative to the directory fd `basefd` like ReadFileUnder
+// resolves it (flags are open(2) flags; O_CLOEXEC is added). -1 with errno.
+int OpenUnderFd(int basefd, std::string_view rel, int flags, Confine confine);
+
+// Reads an open fd to EOF: kTooLarge beyond max_bytes.
+ReadStatus ReadFd(int fd, size_t max_bytes, std::string* out);
+
 // True when base/rel is a directory, resolved like ReadFileUnder.
 bool IsDirUnder(const std::string& base, std::string_view rel,
                 Confine confine = Confine::kBeneath);

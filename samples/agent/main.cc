@@ -2,6 +2,7 @@
 //
 //   vigil capture [--duration S] [--events TYPES] [--container-only]
 //                 [--write FILE] [--read FILE] [--stats]
+//   vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json]
 //   vigil fields | version | help
 //
 // `capture` prints one JSON object per event and line on stdout (exactly
@@ -25,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "samples/agent/commands.hpp"
 #include "vigil/capture.hpp"
 #include "vigil/event.hpp"
 #include "vigil/fields.hpp"
@@ -38,6 +40,8 @@ constexpr const char kUsage[] =
     "\n"
     "commands:\n"
     "  capture   print events as JSON lines (live from the kernel, or from a recording)\n"
+    "  assets    inventory tables (users, packages, ports, ...) of the host, a container or a\n"
+    "            root filesystem, or an SQL query over them (vigil assets --help)\n"
     "  fields    list the fields events can be queried by (name, type, description)\n"
     "  version   print the library and event schema versions\n"
     "  help      print this help\n"
@@ -267,6 +271,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return UsageError("missing command");
   std::string_view cmd = argv[1];
   if (cmd == "capture") return Capture(argc - 2, argv + 2);
+  if (cmd == "assets") return vigil_cli::AssetsCommand(argc - 2, argv + 2);
   if (cmd == "fields") return argc == 2 ? Fields() : UsageError("fields takes no options");
   if (cmd == "version" || cmd == "--version")
     return argc == 2 ? Version() : UsageError("version takes no options");

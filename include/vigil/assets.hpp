@@ -1,0 +1,143 @@
+// vigil assets: inventory of a host, a running container or an unpacked root
+// filesystem, as typed tables that can be queried with SQL.
+//
+//   auto a = vigil::Assets::OpenHost();                  // or OpenRoot("/srv/rootfs"),
+//   if (!a.ok()) return fail(a.status());                //    OpenContainer(pid)
+//   vigil::AssetTable users = (*a)->Collect("users");   // users.status says if it failed
+//   for (const auto& row : users.rows) ...               // values in users.columns order
+//   auto q = (*a)->Query("select name, port from listening_ports where address = '0.0.0.0'");
+//
+// Every table is listed by AssetTables() (name, description, columns; the
+// same list is docs/tables.md). A table that cannot be collected (a corrupt
+// package database, a file too large) carries its error in AssetTable::status
+// and the other tables are unaffected.
+//
+// Reading a container's or a root filesystem's files never leaves that root:
+// every path is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+// relative to the root, so symlinks and ".." in a hostile image resolve
+// inside it, never to the host's files.
+//
+// Threads: an Assets object is thread-compatible (use one per thread, or
+// synchronise). Nothing throws. Secrets are never returned: the shadow table
+// reports a password's status and hash algorithm, never the hash.
+#ifndef VIGIL_ASSETS_HPP_
+#define VIGIL_ASSETS_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "vigil/export.hpp"
+#include "vigil/status.hpp"
+
+namespace vigil {
+
+enum class AssetColumnType : uint8_t {
+  kInteger = 0,  // int64_t
+  kText = 1,     // std::string (bytes as found: file names may be invalid UTF-8)
+};
+
+struct AssetColumn {
+  std::string name;
+  AssetColumnType type = AssetColumnType::kText;
+  std::string description;
+};
+
+// Where a table can be collected.
+enum class AssetScope : uint8_t {
+  kAnyRoot = 0,     // from files: host, container and root filesystem
+  kLiveSystem = 1,  // needs a running system (/proc): host and container, not a bare rootfs
+};
+
+struct AssetTableInfo {
+  std::string name;
+  std::string description;
+  AssetScope scope = AssetScope::kAnyRoot;
+  std::vector<AssetColumn> columns;
+};
+
+// Every table vigil can collect, sorted by name.
+VIGIL_EXPORT const std::vector<AssetTableInfo>& AssetTables();
+
+// NULL (no value), an integer or text.
+using AssetValue = std::variant<std::monostate, int64_t, std::string>;
+
+struct AssetTable {
+  std::string name;
+  // Ok, or why the table could not be collected (NotFound for an unknown
+  // table, Unavailable for a table that does not apply to this target,
+  // DataLoss/InvalidArgument for corrupt input naming the file and line).
+  // Rows collected before a partial failure are kept.
+  Status status;
+  std::vector<AssetColumn> columns;
+  std::vector<std::vector<AssetValue>> rows;  // each row has columns.size() values
+  // Problems that did not stop the table: skipped malformed lines, entries
+  // that vanished while reading, the row cap. Each names the place.
+  std::vector<std::string> warnings;
+
+  // The column index of `name`, or -1.
+  VIGIL_EXPORT int ColumnIndex(std::string_view name) const;
+};
+
+struct AssetOptions {
+  // The /proc to read for live tables (host: "/proc"); tests point it elsewhere.
+  std::string proc_root = "/proc";
+  // Bounds: one file read (a larger file is an error naming it), rows per table.
+  size_t max_file_bytes = 64u << 20;
+  size_t max_rows = 1u << 20;
+};
+
+class VIGIL_EXPORT Assets {
+ public:
+  // The machine vigil runs on.
+  static Result<std::unique_ptr<Assets>> OpenHost(const AssetOptions& options = {});
+  // An unpacked root filesystem (an image's rootfs, a mounted disk): only
+  // kAnyRoot tables apply.
+  static Result<std::unique_ptr<Assets>> OpenRoot(const std::string& rootfs,
+                                                  const AssetOptions& options = {});
+  // The container (or any process's mount namespace) that process `pid`
+  // belongs to: its files through /proc/<pid>/root, its processes (the same
+  // pid namespace) and sockets (its network namespace). The root directory is
+  // opened once, so the view stays on that container even if pid is reused.
+  static Result<std::unique_ptr<Assets>> OpenContainer(uint32_t pid,
+                                                       const AssetOptions& options = {});
+  ~Assets();
+  Assets(const Assets&) = delete;
+  Assets& operator=(const Assets&) = delete;
+
+  // Collects one table now. Unknown names give NotFound in the status.
+  AssetTable Collect(std::string_view table);
+  // Collects every table that applies to this target (in AssetTables() order).
+  std::vector<AssetTable> CollectAll();
+
+  // Runs one SQL statement (SQLite dialect) over the tables, which appear as
+  // SQLite virtual tables: each is collected when a query first reads it (at
+  // most once per Query call). Equality constraints on columns a collector
+  // can use (processes.pid, ...) are pushed down. Errors: InvalidArgument with
+  // SQLite's message; a table that fails makes the query fail with its status.
+  Result<AssetTable> Query(std::string_view sql);
+
+  // "host", "root /srv/rootfs" or "container pid 1234".
+  const std::string& target() const;
+
+  struct Impl;  // library-internal
+
+ private:
+  explicit Assets(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Text form of a value: "" for NULL, decimal for integers.
+VIGIL_EXPORT std::string AssetValueToString(const AssetValue& value);
+
+// One JSON object per row ({"column": value, ...}), tables as
+// {"table": name, "status": "OK"|message, "rows": [...], "warnings": [...]}.
+VIGIL_EXPORT std::string AssetTableToJson(const AssetTable& table);
+
+}  // namespace vigil
+
+#endif  // VIGIL_ASSETS_HPP_

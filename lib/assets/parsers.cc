@@ -1,0 +1,335 @@
+#include "assets/parsers.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace vigil::assets {
+namespace {
+
+// At most this many warnings per file: a hostile file of a million bad lines
+// must not become a million messages.
+constexpr size_t kMaxWarnings = 100;
+
+class Warnings {
+ public:
+  Warnings(std::vector<std::string>* out, std::string_view file) : out_(out), file_(file) {}
+  ~Warnings() {
+    if (out_ && dropped_)
+      out_->push_back(std::string(file_) + ": " + std::to_string(dropped_) + " more problems");
+  }
+  void Add(size_t line, std::string_view what) {
+    if (!out_) return;
+    if (count_++ >= kMaxWarnings) {
+      ++dropped_;
+      return;
+    }
+    out_->push_back(std::string(file_) + ":" + std::to_string(line) + ": " + std::string(what));
+  }
+
+ private:
+  std::vector<std::string>* out_;
+  std::string_view file_;
+  size_t count_ = 0, dropped_ = 0;
+};
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (true) {
+    size_t next = s.find(sep, pos);
+    if (next == std::string_view::npos) {
+      out.push_back(s.substr(pos));
+      return out;
+    }
+    out.push_back(s.substr(pos, next - pos));
+    pos = next + 1;
+  }
+}
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out, int base = 10) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Blank lines, comments and NIS compat lines ("+user", "-@netgroup").
+bool SkipAccountLine(std::string_view line) {
+  line = Trim(line);
+  return line.empty() || line.front() == '#' || line.front() == '+' || line.front() == '-';
+}
+
+std::optional<int64_t> OptionalDays(std::string_view s, bool* ok) {
+  if (s.empty()) return std::nullopt;
+  int64_t v = 0;
+  if (!ParseNumber(s, &v)) *ok = false;
+  return v;
+}
+
+bool IsCryptChar(char c) {
+  return c == '.' || c == '/' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+         (c >= 'a' && c <= 'z');
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitLines(std::string_view text) {
+  std::vector<std::string_view> lines = Split(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+std::vector<PasswdEntry> ParsePasswd(std::string_view text, std::string_view file,
+                                     std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<PasswdEntry> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (SkipAccountLine(line)) continue;
+    auto f = Split(line, ':');
+    PasswdEntry e;
+    if (f.size() != 7 || f[0].empty() || !ParseNumber(f[2], &e.uid) || !ParseNumber(f[3], &e.gid)) {
+      w.Add(n, "malformed passwd line (expected name:x:uid:gid:gecos:home:shell)");
+      continue;
+    }
+    e.name = f[0];
+    e.gecos = f[4];
+    e.home = f[5];
+    e.shell = Trim(f[6]);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<GroupEntry> ParseGroup(std::string_view text, std::string_view file,
+                                   std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<GroupEntry> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (SkipAccountLine(line)) continue;
+    auto f = Split(line, ':');
+    GroupEntry e;
+    if (f.size() != 4 || f[0].empty() || !ParseNumber(f[2], &e.gid)) {
+      w.Add(n, "malformed group line (expected name:x:gid:members)");
+      continue;
+    }
+    e.name = f[0];
+    e.members = Trim(f[3]);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string HashAlgorithm(std::string_view h) {
+  auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
+  if (starts("$y$")) return "yescrypt";
+  if (starts("$gy$")) return "gost-yescrypt";
+  if (starts("$7$")) return "scrypt";
+  if (starts("$2a$") || starts("$2b$") || starts("$2x$") || starts("$2y$")) return "bcrypt";
+  if (starts("$6$")) return "sha512crypt";
+  if (starts("$5$")) return "sha256crypt";
+  if (starts("$md5")) return "sunmd5";
+  if (starts("$1$")) return "md5crypt";
+  if (starts("_") && h.size() == 20) return "bsdicrypt";
+  if (h.size() == 13) {
+    bool all = true;
+    for (char c : h) all = all && IsCryptChar(c);
+    if (all) return "descrypt";
+  }
+  return "unknown";
+}
+
+std::vector<ShadowEntry> ParseShadow(std::string_view text, std::string_view file,
+                                     std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<ShadowEntry> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (SkipAccountLine(line)) continue;
+    auto f = Split(line, ':');
+    if (f.size() < 8 || f.size() > 9 || f[0].empty()) {
+      // Never quote the line: it holds a password hash.
+      w.Add(n, "malformed shadow line (expected 9 ':'-separated fields)");
+      continue;
+    }
+    ShadowEntry e;
+    e.name = f[0];
+    std::string_view pw = f[1];
+    if (pw.empty()) {
+      e.password_status = "empty";
+    } else if (pw.front() == '!' || pw.front() == '*') {
+      e.password_status = "locked";
+      while (!pw.empty() && (pw.front() == '!' || pw.front() == '*')) pw.remove_prefix(1);
+      if (!pw.empty()) e.hash_algorithm = HashAlgorithm(pw);
+    } else {
+      e.password_status = "set";
+      e.hash_algorithm = HashAlgorithm(pw);
+    }
+    bool ok = true;
+    e.last_change = OptionalDays(f[2], &ok);
+    e.min_days = OptionalDays(f[3], &ok);
+    e.max_days = OptionalDays(f[4], &ok);
+    e.warn_days = OptionalDays(f[5], &ok);
+    e.inactive_days = OptionalDays(f[6], &ok);
+    e.expire = OptionalDays(f[7], &ok);
+    if (!ok) w.Add(n, "non-numeric day count in shadow entry for '" + e.name + "'");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseOsRelease(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string_view line : SplitLines(text)) {
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    std::string key(line.substr(0, eq));
+    std::string_view v = line.substr(eq + 1);
+    std::string value;
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      const char q = v.front();
+      v = v.substr(1, v.size() - 2);
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (q == '"' && v[i] == '\\' && i + 1 < v.size()) ++i;
+        value.push_back(v[i]);
+      }
+    } else {
+      value = v;
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+std::vector<DebPackage> ParseDpkgStatus(std::string_view text, std::string_view file,
+                                        std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<DebPackage> out;
+  DebPackage cur;
+  bool in_para = false;
+  auto finish = [&] {
+    if (!in_para) return;
+    in_para = false;
+    if (cur.name.empty()) {
+      w.Add(static_cast<size_t>(cur.line), "package entry without a Package field");
+    } else {
+      if (cur.source.empty()) cur.source = cur.name;
+      if (cur.source_version.empty()) cur.source_version = cur.version;
+      out.push_back(std::move(cur));
+    }
+    cur = DebPackage{};
+  };
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (Trim(line).empty()) {
+      finish();
+      continue;
+    }
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (!in_para) w.Add(n, "continuation line outside a package entry");
+      continue;  // continuation of a multi-line field (Description, Conffiles)
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      w.Add(n, "malformed field (expected 'Name: value')");
+      continue;
+    }
+    if (!in_para) {
+      in_para = true;
+      cur.line = static_cast<int>(n);
+    }
+    std::string_view key = line.substr(0, colon);
+    std::string_view value = Trim(line.substr(colon + 1));
+    if (key == "Package") {
+      cur.name = value;
+    } else if (key == "Version") {
+      cur.version = value;
+    } else if (key == "Architecture") {
+      cur.arch = value;
+    } else if (key == "Maintainer") {
+      cur.maintainer = value;
+    } else if (key == "Status") {
+      auto words = Split(value, ' ');
+      if (words.size() != 3) {
+        w.Add(n, "malformed Status (expected 'want flag status')");
+      } else {
+        cur.want = words[0];
+        cur.status = words[2];
+      }
+    } else if (key == "Source") {
+      size_t paren = value.find(" (");
+      if (paren != std::string_view::npos && value.back() == ')') {
+        cur.source = value.substr(0, paren);
+        cur.source_version = value.substr(paren + 2, value.size() - paren - 3);
+      } else {
+        cur.source = value;
+      }
+    } else if (key == "Installed-Size") {
+      int64_t v = 0;
+      if (ParseNumber(value, &v) && v >= 0) cur.installed_size_kib = v;
+      else w.Add(n, "malformed Installed-Size");
+    }
+  }
+  finish();
+  return out;
+}
+
+std::vector<ProcNetSocket> ParseProcNet(std::string_view text, bool ipv6, std::string_view file,
+                                        std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<ProcNetSocket> out;
+  auto parse_addr = [&](std::string_view s, std::string* addr, uint16_t* port) {
+    size_t colon = s.find(':');
+    if (colon == std::string_view::npos) return false;
+    std::string_view hex = s.substr(0, colon);
+    if (!ParseNumber(s.substr(colon + 1), port, 16)) return false;
+    unsigned char bytes[16];
+    const size_t words = ipv6 ? 4 : 1;
+    if (hex.size() != words * 8) return false;
+    for (size_t i = 0; i < words; ++i) {
+      uint32_t v = 0;
+      if (!ParseNumber(hex.substr(i * 8, 8), &v, 16)) return false;
+      // The kernel prints each 32-bit word of the address in host order.
+      std::memcpy(bytes + i * 4, &v, 4);
+    }
+    char buf[INET6_ADDRSTRLEN];
+    if (!inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes, buf, sizeof buf)) return false;
+    *addr = buf;
+    return true;
+  };
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (n == 1) continue;  // header
+    std::vector<std::string_view> f;
+    for (std::string_view t : Split(Trim(line), ' '))
+      if (!t.empty()) f.push_back(t);
+    ProcNetSocket s;
+    if (f.size() < 10 || !parse_addr(f[1], &s.local_address, &s.local_port) ||
+        !parse_addr(f[2], &s.remote_address, &s.remote_port) || !ParseNumber(f[3], &s.state, 16) ||
+        !ParseNumber(f[7], &s.uid) || !ParseNumber(f[9], &s.inode)) {
+      w.Add(n, "malformed socket line");
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace vigil::assets

@@ -1,0 +1,88 @@
+// Parsers for the files the asset tables read. Pure functions over text (no
+// I/O), so that each is unit-tested and fuzzed (fuzz/assets_parsers.cc).
+//
+// Contract for all: never throw, never read past the text, bounded output
+// (at most one entry per input line or paragraph); malformed lines are
+// skipped and reported in `warnings` as "<file>:<line>: <problem>" — the
+// file name is the one given by the caller.
+#ifndef VIGIL_LIB_ASSETS_PARSERS_HPP_
+#define VIGIL_LIB_ASSETS_PARSERS_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vigil::assets {
+
+struct PasswdEntry {
+  std::string name;
+  uint32_t uid = 0, gid = 0;
+  std::string gecos, home, shell;
+};
+std::vector<PasswdEntry> ParsePasswd(std::string_view text, std::string_view file,
+                                     std::vector<std::string>* warnings);
+
+struct GroupEntry {
+  std::string name;
+  uint32_t gid = 0;
+  std::string members;  // comma-separated, as in the file
+};
+std::vector<GroupEntry> ParseGroup(std::string_view text, std::string_view file,
+                                   std::vector<std::string>* warnings);
+
+// /etc/shadow. The password hash is inspected and dropped here: only its
+// status and algorithm leave the parser.
+struct ShadowEntry {
+  std::string name;
+  // "empty" (no password: anyone can log in), "locked" ("!" or "*" prefix, or
+  // "!" / "*" / "!!" alone), "set" (a hash).
+  std::string password_status;
+  // For "set" and locked hashes: "yescrypt", "gost-yescrypt", "scrypt",
+  // "bcrypt", "sha512crypt", "sha256crypt", "sunmd5", "md5crypt",
+  // "bsdicrypt", "descrypt", "unknown"; "" when there is no hash.
+  std::string hash_algorithm;
+  // Days since 1970-01-01 and day counts; nullopt when the field is empty.
+  std::optional<int64_t> last_change, min_days, max_days, warn_days, inactive_days, expire;
+};
+std::vector<ShadowEntry> ParseShadow(std::string_view text, std::string_view file,
+                                     std::vector<std::string>* warnings);
+
+// The algorithm of a crypt(3) hash ("$6$..." -> "sha512crypt").
+std::string HashAlgorithm(std::string_view hash);
+
+// os-release(5): KEY=value lines, values unquoted and unescaped.
+std::vector<std::pair<std::string, std::string>> ParseOsRelease(std::string_view text);
+
+// dpkg's status database (var/lib/dpkg/status): one paragraph per package.
+struct DebPackage {
+  std::string name, version, arch;
+  std::string source, source_version;  // from Source: "name (version)"; else name/version
+  std::string status;                  // the third word of Status: "installed", "config-files", ...
+  std::string want;                    // the first word: "install", "deinstall", "purge", "hold"
+  int64_t installed_size_kib = -1;     // -1: absent
+  std::string maintainer;
+  int line = 0;                        // line of the paragraph's first field
+};
+std::vector<DebPackage> ParseDpkgStatus(std::string_view text, std::string_view file,
+                                        std::vector<std::string>* warnings);
+
+// /proc/net/{tcp,tcp6,udp,udp6,raw,raw6}.
+struct ProcNetSocket {
+  std::string local_address, remote_address;  // canonical text (inet_ntop)
+  uint16_t local_port = 0, remote_port = 0;
+  uint8_t state = 0;  // TCP_* (0x0A = LISTEN); UDP uses 0x07 (CLOSE) for unconnected
+  uint32_t uid = 0;
+  uint64_t inode = 0;
+};
+std::vector<ProcNetSocket> ParseProcNet(std::string_view text, bool ipv6, std::string_view file,
+                                        std::vector<std::string>* warnings);
+
+// Splits text into lines (without '\n'); a last line without '\n' counts.
+std::vector<std::string_view> SplitLines(std::string_view text);
+
+}  // namespace vigil::assets
+
+#endif  // VIGIL_LIB_ASSETS_PARSERS_HPP_

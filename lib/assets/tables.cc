@@ -1,0 +1,607 @@
+#include "assets/tables.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "assets/parsers.hpp"
+#include "state/containers.hpp"
+#include "state/fs_util.hpp"
+#include "state/process_table.hpp"
+
+namespace vigil::assets {
+
+const AssetValue* CollectContext::Equal(int column) const {
+  for (const auto& [c, v] : equals)
+    if (c == column) return &v;
+  return nullptr;
+}
+
+bool RowSink::Add(std::vector<AssetValue> row) {
+  if (table_->rows.size() >= max_rows_) {
+    if (!capped_) {
+      capped_ = true;
+      Warn("row cap reached (" + std::to_string(max_rows_) + " rows): the table is incomplete");
+    }
+    return false;
+  }
+  table_->rows.push_back(std::move(row));
+  return true;
+}
+
+void RowSink::Warn(std::string message) { table_->warnings.push_back(std::move(message)); }
+
+namespace {
+
+using T = AssetColumnType;
+using Row = std::vector<AssetValue>;
+
+AssetValue Opt(const std::optional<int64_t>& v) {
+  return v ? AssetValue(*v) : AssetValue(std::monostate{});
+}
+
+// Reads a file of the target's root filesystem; NotFound is returned as is so
+// that callers can treat a missing file as an empty table.
+Status ReadRootFile(const CollectContext& ctx, std::string_view path, std::string* out) {
+  return ctx.root->ReadFile(path, ctx.options->max_file_bytes, out);
+}
+
+std::string ReadProcText(const CollectContext& ctx, const std::string& rel, size_t max = 1 << 20) {
+  std::string out;
+  (void)state::internal::ReadFile(state::internal::JoinPath(ctx.options->proc_root, rel), max, &out,
+                                  /*truncate=*/true);
+  return out;
+}
+
+uint64_t NsInode(const CollectContext& ctx, uint32_t pid, const char* ns) {
+  std::string link = ctx.options->proc_root + "/" + std::to_string(pid) + "/ns/" + ns;
+  struct stat st;
+  if (stat(link.c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+// The pid whose /proc view stands for the target: the target process, or
+// for the host pid 1 (or the caller when pid 1 is not visible).
+uint32_t ViewPid(const CollectContext& ctx) {
+  if (ctx.target_pid) return ctx.target_pid;
+  std::string probe = ctx.options->proc_root + "/1";
+  struct stat st;
+  return stat(probe.c_str(), &st) == 0 ? 1 : static_cast<uint32_t>(getpid());
+}
+
+// ---- files of the root ---------------------------------------------------------
+
+Status CollectOsVersion(const CollectContext& ctx, RowSink& sink) {
+  std::string text, file = "/etc/os-release";
+  Status s = ReadRootFile(ctx, file, &text);
+  if (s.code() == StatusCode::kNotFound) {
+    file = "/usr/lib/os-release";
+    s = ReadRootFile(ctx, file, &text);
+  }
+  if (!s.ok()) return s;
+  std::string name, version, version_id, id, id_like, codename, pretty;
+  for (auto& [k, v] : ParseOsRelease(text)) {
+    if (k == "NAME") name = v;
+    else if (k == "VERSION") version = v;
+    else if (k == "VERSION_ID") version_id = v;
+    else if (k == "ID") id = v;
+    else if (k == "ID_LIKE") id_like = v;
+    else if (k == "VERSION_CODENAME") codename = v;
+    else if (k == "PRETTY_NAME") pretty = v;
+  }
+  sink.Add(Row{name, version, version_id, id, id_like, codename, pretty, file});
+  return OkStatus();
+}
+
+Status CollectUsers(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  if (Status s = ReadRootFile(ctx, "/etc/passwd", &text); !s.ok()) return s;
+  for (auto& e : ParsePasswd(text, "/etc/passwd", sink.warnings())) {
+    if (const AssetValue* v = ctx.Equal(0); v && *v != AssetValue(static_cast<int64_t>(e.uid)))
+      continue;
+    if (!sink.Add(Row{static_cast<int64_t>(e.uid), static_cast<int64_t>(e.gid), e.name, e.gecos,
+                      e.home, e.shell}))
+      break;
+  }
+  return OkStatus();
+}
+
+Status CollectGroups(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  if (Status s = ReadRootFile(ctx, "/etc/group", &text); !s.ok()) return s;
+  for (auto& e : ParseGroup(text, "/etc/group", sink.warnings()))
+    if (!sink.Add(Row{static_cast<int64_t>(e.gid), e.name, e.members})) break;
+  return OkStatus();
+}
+
+Status CollectShadow(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  Status s = ReadRootFile(ctx, "/etc/shadow", &text);
+  if (!s.ok()) return s;
+  for (auto& e : ParseShadow(text, "/etc/shadow", sink.warnings())) {
+    if (!sink.Add(Row{e.name, e.password_status, e.hash_algorithm, Opt(e.last_change),
+                      Opt(e.min_days), Opt(e.max_days), Opt(e.warn_days), Opt(e.inactive_days),
+                      Opt(e.expire)}))
+      break;
+  }
+  // The text held password hashes: do not leave it in freed memory.
+  std::fill(text.begin(), text.end(), '\0');
+  return OkStatus();
+}
+
+Status CollectDebPackages(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  Status s = ReadRootFile(ctx, "/var/lib/dpkg/status", &text);
+  if (s.code() == StatusCode::kNotFound) return OkStatus();  // not a Debian system
+  if (!s.ok()) return s;
+  for (auto& p : ParseDpkgStatus(text, "/var/lib/dpkg/status", sink.warnings())) {
+    if (!sink.Add(Row{p.name, p.version, p.arch, p.source, p.source_version, p.status, p.want,
+                      p.installed_size_kib >= 0 ? AssetValue(p.installed_size_kib)
+                                                : AssetValue(std::monostate{}),
+                      p.maintainer}))
+      break;
+  }
+  return OkStatus();
+}
+
+// ---- live system ----------------------------------------------------------------
+
+Status CollectKernelInfo(const CollectContext& ctx, RowSink& sink) {
+  struct utsname u;
+  if (uname(&u) != 0) return InternalError("uname failed");
+  std::string cmdline = ReadProcText(ctx, "cmdline");
+  while (!cmdline.empty() && (cmdline.back() == '\n' || cmdline.back() == '\0')) cmdline.pop_back();
+  sink.Add(Row{std::string(u.release), std::string(u.version), std::string(u.machine), cmdline});
+  return OkStatus();
+}
+
+Status CollectSystemInfo(const CollectContext& ctx, RowSink& sink) {
+  std::string hostname;
+  if (ctx.target_pid) {
+    // A container's hostname is its UTS namespace's; runtimes write it to
+    // /etc/hostname in the container.
+    std::string text;
+    if (ReadRootFile(ctx, "/etc/hostname", &text).ok()) {
+      auto lines = SplitLines(text);
+      if (!lines.empty()) hostname = lines[0];
+    }
+  } else {
+    struct utsname u;
+    if (uname(&u) == 0) hostname = u.nodename;
+  }
+  // Online CPUs from sysfs (sysconf): counting "processor" lines of
+  // /proc/cpuinfo is unreliable (a read of it has been seen to end after the
+  // first CPU on this project's VMs).
+  const int64_t cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  std::string brand;
+  for (std::string_view line : SplitLines(ReadProcText(ctx, "cpuinfo", 16 << 20))) {
+    if (brand.empty() && line.substr(0, 10) == "model name") {
+      size_t c = line.find(':');
+      if (c != std::string_view::npos) brand = std::string(line.substr(c + 1 + (c + 1 < line.size())));
+    }
+  }
+  int64_t mem = 0;
+  for (std::string_view line : SplitLines(ReadProcText(ctx, "meminfo"))) {
+    if (line.substr(0, 9) == "MemTotal:") {
+      std::string_view v = line.substr(9);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      int64_t kib = 0;
+      std::from_chars(v.data(), v.data() + v.size(), kib);
+      mem = kib * 1024;
+    }
+  }
+  sink.Add(Row{hostname, cpus, brand, mem});
+  return OkStatus();
+}
+
+std::string ContainerOf(uint32_t, const std::string& cgroup_text) {
+  auto ref = state::ParseCgroupFile(cgroup_text);
+  return ref ? ref->id : std::string();
+}
+
+std::string Join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(sep);
+    out += v[i];
+  }
+  return out;
+}
+
+Status CollectProcesses(const CollectContext& ctx, RowSink& sink) {
+  state::ProcessTableOptions po;
+  po.max_entries = static_cast<uint32_t>(std::min<size_t>(ctx.options->max_rows, 1u << 22));
+  po.max_args = 256;
+  po.max_args_bytes = 16384;
+  state::ProcessTable table(po);
+  const std::string& proc = ctx.options->proc_root;
+  if (const AssetValue* v = ctx.Equal(0)) {
+    // processes.pid = N: read that one process only.
+    if (const int64_t* pid = std::get_if<int64_t>(v); pid && *pid > 0 && *pid <= UINT32_MAX)
+      table.LoadFromProc(proc, static_cast<uint32_t>(*pid), ContainerOf);
+  } else if (Status s = table.Bootstrap(proc, ContainerOf); !s.ok()) {
+    return s;
+  }
+  const uint64_t pid_ns = ctx.target_pid ? NsInode(ctx, ctx.target_pid, "pid") : 0;
+  if (ctx.target_pid && pid_ns == 0)
+    return UnavailableError("process " + std::to_string(ctx.target_pid) + " is gone");
+  std::vector<const state::Process*> procs;
+  table.ForEach([&](const state::Process& p) {
+    if (pid_ns && p.pid_ns != static_cast<uint32_t>(pid_ns)) return;
+    procs.push_back(&p);
+  });
+  std::sort(procs.begin(), procs.end(),
+            [](const state::Process* a, const state::Process* b) { return a->pid < b->pid; });
+  for (const state::Process* p : procs) {
+    if (!sink.Add(Row{static_cast<int64_t>(p->pid), static_cast<int64_t>(p->ppid),
+                      static_cast<int64_t>(p->vpid), p->comm, p->exe_path, Join(p->args, ' '),
+                      p->cwd, static_cast<int64_t>(p->uid), static_cast<int64_t>(p->gid),
+                      static_cast<int64_t>(p->euid), static_cast<int64_t>(p->egid), p->tty,
+                      static_cast<int64_t>(p->cgroup_id), p->container_id,
+                      static_cast<int64_t>(p->pid_ns), static_cast<int64_t>(p->net_ns),
+                      static_cast<int64_t>(p->mnt_ns)}))
+      break;
+  }
+  return OkStatus();
+}
+
+// Socket inode -> owning pid, for the processes of one network namespace.
+absl::flat_hash_map<uint64_t, uint32_t> SocketOwners(const CollectContext& ctx,
+                                                     const std::vector<uint32_t>& pids) {
+  absl::flat_hash_map<uint64_t, uint32_t> owners;
+  for (uint32_t pid : pids) {
+    std::string dir = ctx.options->proc_root + "/" + std::to_string(pid) + "/fd";
+    DIR* d = opendir(dir.c_str());
+    if (!d) continue;  // exited, or not ours to read
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char target[64];
+      std::string link = dir + "/" + e->d_name;
+      ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+      if (n <= 8) continue;
+      target[n] = '\0';
+      if (std::strncmp(target, "socket:[", 8) != 0) continue;
+      uint64_t ino = 0;
+      std::from_chars(target + 8, target + n - 1, ino);
+      owners.try_emplace(ino, pid);  // the lowest pid wins (pids are sorted)
+    }
+    closedir(d);
+  }
+  return owners;
+}
+
+Status CollectListeningPorts(const CollectContext& ctx, RowSink& sink) {
+  // Group the visible processes by network namespace; read each namespace's
+  // sockets once through one of its processes.
+  const std::string& proc = ctx.options->proc_root;
+  DIR* d = opendir(proc.c_str());
+  if (!d) return NotFoundError(proc + ": cannot list processes");
+  std::vector<uint32_t> all;
+  while (struct dirent* e = readdir(d)) {
+    uint32_t pid = 0;
+    auto [p, ec] = std::from_chars(e->d_name, e->d_name + strlen(e->d_name), pid);
+    if (ec == std::errc() && *p == '\0' && pid) all.push_back(pid);
+  }
+  closedir(d);
+  std::sort(all.begin(), all.end());
+  const uint64_t only_ns = ctx.target_pid ? NsInode(ctx, ctx.target_pid, "net") : 0;
+  if (ctx.target_pid && only_ns == 0)
+    return UnavailableError("process " + std::to_string(ctx.target_pid) + " is gone");
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_ns;
+  std::vector<uint64_t> ns_order;
+  for (uint32_t pid : all) {
+    uint64_t ns = NsInode(ctx, pid, "net");
+    if (!ns || (only_ns && ns != only_ns)) continue;
+    auto [it, inserted] = by_ns.try_emplace(ns);
+    if (inserted) ns_order.push_back(ns);
+    it->second.push_back(pid);
+  }
+  struct Proto {
+    const char* file;
+    const char* name;
+    bool ipv6, tcp;
+  };
+  static constexpr Proto kProtos[] = {{"tcp", "tcp", false, true},
+                                      {"tcp6", "tcp", true, true},
+                                      {"udp", "udp", false, false},
+                                      {"udp6", "udp", true, false}};
+  for (uint64_t ns : ns_order) {
+    const std::vector<uint32_t>& pids = by_ns[ns];
+    absl::flat_hash_map<uint64_t, uint32_t> owners = SocketOwners(ctx, pids);
+    for (const Proto& pr : kProtos) {
+      std::string rel = std::to_string(pids.front()) + "/net/" + pr.file;
+      std::string text = ReadProcText(ctx, rel, 64 << 20);
+      for (const ProcNetSocket& s :
+           ParseProcNet(text, pr.ipv6, "/proc/" + rel, sink.warnings())) {
+        // TCP: LISTEN (0x0A). UDP: bound, unconnected sockets (state 7 with
+        // no remote port) are what receives datagrams.
+        bool listening = pr.tcp ? s.state == 0x0A : (s.state == 0x07 && s.remote_port == 0);
+        if (!listening) continue;
+        auto owner = owners.find(s.inode);
+        uint32_t pid = owner == owners.end() ? 0 : owner->second;
+        std::string comm;
+        if (pid) {
+          comm = ReadProcText(ctx, std::to_string(pid) + "/comm", 256);
+          while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+        }
+        if (!sink.Add(Row{pid ? AssetValue(static_cast<int64_t>(pid)) : AssetValue(std::monostate{}),
+                          comm, std::string(pr.name), static_cast<int64_t>(pr.ipv6 ? 6 : 4),
+                          s.local_address, static_cast<int64_t>(s.local_port),
+                          static_cast<int64_t>(s.inode), static_cast<int64_t>(s.uid),
+                          static_cast<int64_t>(ns)}))
+          return OkStatus();
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status CollectKernelModules(const CollectContext& ctx, RowSink& sink) {
+  std::string path = ctx.options->proc_root + "/modules";
+  std::string text;
+  auto rs = state::internal::ReadFile(path, 16 << 20, &text);
+  if (rs == state::internal::ReadStatus::kNotFound) {
+    sink.Warn(path + " does not exist: the kernel has no loadable module support");
+    return OkStatus();
+  }
+  if (rs != state::internal::ReadStatus::kOk) return IoError("cannot read " + path);
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    // name size refcount deps state address [taint]
+    std::vector<std::string> f;
+    size_t pos = 0;
+    while (pos < line.size() && f.size() < 6) {
+      size_t sp = line.find(' ', pos);
+      if (sp == std::string_view::npos) sp = line.size();
+      f.emplace_back(line.substr(pos, sp - pos));
+      pos = sp + 1;
+    }
+    int64_t size = 0, refs = 0;
+    if (f.size() < 5 || std::from_chars(f[1].data(), f[1].data() + f[1].size(), size).ec != std::errc() ||
+        std::from_chars(f[2].data(), f[2].data() + f[2].size(), refs).ec != std::errc()) {
+      sink.Warn(path + ":" + std::to_string(n) + ": malformed module line");
+      continue;
+    }
+    std::string deps = f[3] == "-" ? "" : f[3];
+    if (!deps.empty() && deps.back() == ',') deps.pop_back();
+    if (!sink.Add(Row{f[0], size, refs, deps, f[4]})) break;
+  }
+  return OkStatus();
+}
+
+Status CollectMounts(const CollectContext& ctx, RowSink& sink) {
+  std::string rel = std::to_string(ViewPid(ctx)) + "/mountinfo";
+  std::string text = ReadProcText(ctx, rel, 16 << 20);
+  if (text.empty()) return UnavailableError("cannot read /proc/" + rel);
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    // id parent major:minor root mount_point options [optional...] - fstype source super_options
+    size_t dash = line.find(" - ");
+    std::vector<std::string_view> a, b;
+    auto split = [](std::string_view s, std::vector<std::string_view>* out) {
+      size_t pos = 0;
+      while (pos <= s.size()) {
+        size_t sp = s.find(' ', pos);
+        if (sp == std::string_view::npos) sp = s.size();
+        if (sp > pos) out->push_back(s.substr(pos, sp - pos));
+        pos = sp + 1;
+      }
+    };
+    if (dash == std::string_view::npos) {
+      sink.Warn("/proc/" + rel + ":" + std::to_string(n) + ": malformed mountinfo line");
+      continue;
+    }
+    split(line.substr(0, dash), &a);
+    split(line.substr(dash + 3), &b);
+    if (a.size() < 6 || b.size() < 2) {
+      sink.Warn("/proc/" + rel + ":" + std::to_string(n) + ": malformed mountinfo line");
+      continue;
+    }
+    // Octal escapes (\040 for a space) as the kernel writes them.
+    auto unescape = [](std::string_view s) {
+      std::string out;
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+            s[i + 3] >= '0' && s[i + 3] <= '7') {
+          out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+          i += 3;
+        } else {
+          out.push_back(s[i]);
+        }
+      }
+      return out;
+    };
+    int64_t id = 0, parent = 0;
+    std::from_chars(a[0].data(), a[0].data() + a[0].size(), id);
+    std::from_chars(a[1].data(), a[1].data() + a[1].size(), parent);
+    if (!sink.Add(Row{id, parent, std::string(a[2]), unescape(a[3]), unescape(a[4]),
+                      std::string(b[0]), unescape(b[1]), std::string(a[5]),
+                      b.size() > 2 ? std::string(b[2]) : std::string()}))
+      break;
+  }
+  return OkStatus();
+}
+
+std::vector<TableDef> MakeDefs() {
+  using S = AssetScope;
+  std::vector<TableDef> d = {
+      {{"os_version", "The operating system of the root, from /etc/os-release (or /usr/lib/os-release).",
+        S::kAnyRoot,
+        {{"name", T::kText, "NAME"},
+         {"version", T::kText, "VERSION"},
+         {"version_id", T::kText, "VERSION_ID"},
+         {"id", T::kText, "ID (debian, ubuntu, alpine, rhel, ...)"},
+         {"id_like", T::kText, "ID_LIKE"},
+         {"codename", T::kText, "VERSION_CODENAME"},
+         {"pretty_name", T::kText, "PRETTY_NAME"},
+         {"source", T::kText, "the file read"}}},
+       CollectOsVersion},
+      {{"users", "Local user accounts from /etc/passwd (read directly, never through NSS).",
+        S::kAnyRoot,
+        {{"uid", T::kInteger, "user id"},
+         {"gid", T::kInteger, "primary group id"},
+         {"username", T::kText, "login name"},
+         {"description", T::kText, "GECOS field"},
+         {"directory", T::kText, "home directory"},
+         {"shell", T::kText, "login shell"}}},
+       CollectUsers,
+       {"uid"}},
+      {{"groups", "Local groups from /etc/group.", S::kAnyRoot,
+        {{"gid", T::kInteger, "group id"},
+         {"groupname", T::kText, "group name"},
+         {"members", T::kText, "supplementary members, comma-separated"}}},
+       CollectGroups},
+      {{"shadow",
+        "Password status of local accounts from /etc/shadow. The hash itself is never returned.",
+        S::kAnyRoot,
+        {{"username", T::kText, "login name"},
+         {"password_status", T::kText, "empty (no password needed), locked or set"},
+         {"hash_algorithm", T::kText,
+          "yescrypt, sha512crypt, md5crypt, descrypt, ... ('' without a hash)"},
+         {"last_change", T::kInteger, "days since 1970-01-01 of the last change"},
+         {"min", T::kInteger, "minimum days between changes"},
+         {"max", T::kInteger, "maximum days a password is valid"},
+         {"warning", T::kInteger, "days of warning before expiry"},
+         {"inactive", T::kInteger, "days after expiry until the account is disabled"},
+         {"expire", T::kInteger, "days since 1970-01-01 when the account expires"}}},
+       CollectShadow},
+      {{"deb_packages", "Debian packages from dpkg's database (/var/lib/dpkg/status).",
+        S::kAnyRoot,
+        {{"name", T::kText, "package name"},
+         {"version", T::kText, "package version"},
+         {"arch", T::kText, "architecture"},
+         {"source", T::kText, "source package name"},
+         {"source_version", T::kText, "source package version"},
+         {"status", T::kText, "installed, config-files, half-installed, ..."},
+         {"selection", T::kText, "install, hold, deinstall, purge"},
+         {"size", T::kInteger, "Installed-Size in KiB"},
+         {"maintainer", T::kText, "Maintainer"}}},
+       CollectDebPackages},
+      {{"kernel_info", "The running kernel.", S::kLiveSystem,
+        {{"release", T::kText, "uname -r"},
+         {"version", T::kText, "uname -v"},
+         {"arch", T::kText, "uname -m"},
+         {"cmdline", T::kText, "/proc/cmdline"}}},
+       CollectKernelInfo},
+      {{"system_info", "Host name, CPUs and memory.", S::kLiveSystem,
+        {{"hostname", T::kText, "host name (a container's from its /etc/hostname)"},
+         {"cpu_count", T::kInteger, "online logical CPUs"},
+         {"cpu_brand", T::kText, "CPU model name"},
+         {"physical_memory", T::kInteger, "bytes (MemTotal)"}}},
+       CollectSystemInfo},
+      {{"processes",
+        "Running processes (for a container: those of its pid namespace), with cgroup and container id.",
+        S::kLiveSystem,
+        {{"pid", T::kInteger, "process id on the host"},
+         {"parent", T::kInteger, "parent pid"},
+         {"vpid", T::kInteger, "pid inside its pid namespace"},
+         {"name", T::kText, "comm"},
+         {"path", T::kText, "executable path"},
+         {"cmdline", T::kText, "arguments joined with spaces (bounded)"},
+         {"cwd", T::kText, "working directory"},
+         {"uid", T::kInteger, "real uid"},
+         {"gid", T::kInteger, "real gid"},
+         {"euid", T::kInteger, "effective uid"},
+         {"egid", T::kInteger, "effective gid"},
+         {"tty", T::kText, "controlling terminal ('' if none)"},
+         {"cgroup_id", T::kInteger, "cgroup v2 id"},
+         {"container_id", T::kText, "container id ('' on the host)"},
+         {"pid_namespace", T::kInteger, "pid namespace inode"},
+         {"net_namespace", T::kInteger, "network namespace inode"},
+         {"mnt_namespace", T::kInteger, "mount namespace inode"}}},
+       CollectProcesses,
+       {"pid"}},
+      {{"listening_ports",
+        "TCP sockets in LISTEN and bound UDP sockets, per network namespace, with the owning process.",
+        S::kLiveSystem,
+        {{"pid", T::kInteger, "owning process (NULL when not found)"},
+         {"name", T::kText, "owning process name"},
+         {"protocol", T::kText, "tcp or udp"},
+         {"family", T::kInteger, "4 or 6"},
+         {"address", T::kText, "local address (0.0.0.0 / :: for any)"},
+         {"port", T::kInteger, "local port"},
+         {"socket", T::kInteger, "socket inode"},
+         {"uid", T::kInteger, "socket owner uid"},
+         {"net_namespace", T::kInteger, "network namespace inode"}}},
+       CollectListeningPorts},
+      {{"kernel_modules", "Loaded kernel modules (/proc/modules).", S::kLiveSystem,
+        {{"name", T::kText, "module name"},
+         {"size", T::kInteger, "bytes"},
+         {"used_by_count", T::kInteger, "reference count"},
+         {"used_by", T::kText, "modules using it, comma-separated"},
+         {"status", T::kText, "Live, Loading, Unloading"}}},
+       CollectKernelModules},
+      {{"mounts", "Mounts of the target's mount namespace (/proc/<pid>/mountinfo).", S::kLiveSystem,
+        {{"id", T::kInteger, "mount id"},
+         {"parent", T::kInteger, "parent mount id"},
+         {"device", T::kText, "major:minor"},
+         {"root", T::kText, "root of the mount within its filesystem"},
+         {"path", T::kText, "mount point"},
+         {"type", T::kText, "filesystem type"},
+         {"source", T::kText, "mount source"},
+         {"flags", T::kText, "per-mount options (ro, nosuid, ...)"},
+         {"options", T::kText, "superblock options"}}},
+       CollectMounts},
+  };
+  std::sort(d.begin(), d.end(), [](const TableDef& a, const TableDef& b) {
+    return a.info.name < b.info.name;
+  });
+  return d;
+}
+
+}  // namespace
+
+const std::vector<TableDef>& TableDefs() {
+  static const std::vector<TableDef>* defs = new std::vector<TableDef>(MakeDefs());
+  return *defs;
+}
+
+const TableDef* FindTable(std::string_view name) {
+  for (const TableDef& t : TableDefs())
+    if (t.info.name == name) return &t;
+  return nullptr;
+}
+
+std::string TablesMarkdown() {
+  auto escape = [](std::string_view v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '|') out += "\\|";
+      else out.push_back(c);
+    }
+    return out;
+  };
+  std::string md =
+      "# Asset tables\n\n"
+      "<!-- Generated from lib/assets/tables.cc by tests/assets (assets_test);\n"
+      "     run `VIGIL_UPDATE_DOCS=1 assets_test` after changing a table. Do not edit. -->\n\n"
+      "The tables `vigil::Assets` collects (C++ `Collect`, SQL `Query`, `vigil assets`); see "
+      "[assets.md](assets.md). *Live system* tables need a running system (the host, or a "
+      "container through its process); the others also work on an unpacked root filesystem.\n\n";
+  for (const TableDef& t : TableDefs()) {
+    md += "## " + t.info.name + "\n\n" + escape(t.info.description);
+    if (t.info.scope == AssetScope::kLiveSystem) md += " *Live system.*";
+    if (!t.pushdown.empty()) {
+      md += " SQL pushes down `";
+      for (size_t i = 0; i < t.pushdown.size(); ++i) md += (i ? "`, `" : "") + t.pushdown[i] + " =";
+      md += "`.";
+    }
+    md += "\n\n| column | type | description |\n|---|---|---|\n";
+    for (const AssetColumn& c : t.info.columns)
+      md += "| `" + c.name + "` | " + (c.type == AssetColumnType::kInteger ? "integer" : "text") +
+            " | " + escape(c.description) + " |\n";
+    md += "\n";
+  }
+  return md;
+}
+
+}  // namespace vigil::assets

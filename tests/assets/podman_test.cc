@@ -1,0 +1,121 @@
+// A real podman container inventoried from the host through its process: its
+// own os, users, packages, processes and listening ports — not the host's —
+// and a hostile link inside it that points at the host's /etc/shadow through
+// /proc. Root, podman and runc (podman_env.sh); fails under CI=true without.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/capture/test_support.hpp"
+#include "vigil/assets.hpp"
+
+namespace vigil {
+namespace {
+
+constexpr const char* kName = "vigil-assets-test";
+
+// Runs a fixed command line (no untrusted input); returns stdout, trimmed.
+std::string Sh(const std::string& cmd, int* rc = nullptr) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int status = pclose(f);
+  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::set<std::string> Column(const AssetTable& t, const char* col) {
+  std::set<std::string> out;
+  int c = t.ColumnIndex(col);
+  for (const auto& row : t.rows) out.insert(AssetValueToString(row[static_cast<size_t>(c)]));
+  return out;
+}
+
+class ContainerAssets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    VIGIL_REQUIRE_ROOT();
+    if (system("command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1") != 0) {
+      const char* ci = getenv("CI");
+      if (ci && std::string(ci) == "true") FAIL() << "podman/runc not installed";
+      GTEST_SKIP() << "podman not installed";
+    }
+    int rc = 0;
+    std::string err = Sh(std::string("bash ") + VIGIL_PODMAN_ENV + " 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << err;
+    setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
+    Sh(std::string("podman rm -f -t 0 ") + kName + " >/dev/null 2>&1");
+    std::string id = Sh(std::string("podman run -d --name ") + kName +
+                            " --network none localhost/bb:1 sh -c 'nc -l -p 5555 & exec sleep 120' 2>&1",
+                        &rc);
+    ASSERT_EQ(rc, 0) << id;
+    // The container's own system: an os-release, a dpkg database, a user,
+    // and a link that tries to reach the host's shadow through /proc.
+    std::string setup =
+        "mkdir -p /var/lib/dpkg && "
+        "printf 'Package: inside-pkg\\nStatus: install ok installed\\nVersion: 9.9\\nArchitecture: all\\n' "
+        "> /var/lib/dpkg/status && printf 'ID=bbtest\\nVERSION_ID=3\\n' > /etc/os-release && "
+        "echo 'cuser:x:4321:4321::/home/cuser:/bin/sh' >> /etc/passwd && "
+        "ln -s /proc/1/root/../../../etc/shadow /etc/shadow";
+    std::string out = Sh(std::string("podman exec ") + kName + " sh -c \"" + setup + "\" 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << out;
+    pid_ = static_cast<uint32_t>(std::stoul(Sh(std::string("podman inspect -f '{{.State.Pid}}' ") + kName)));
+    ASSERT_GT(pid_, 0u);
+    // nc is started in the background: wait until it listens.
+    for (int i = 0; i < 50 && Sh(std::string("podman exec ") + kName + " netstat -ltn 2>/dev/null | grep -c 5555") != "1"; ++i)
+      usleep(100 * 1000);
+  }
+  void TearDown() override { Sh(std::string("podman rm -f -t 0 ") + kName + " >/dev/null 2>&1"); }
+
+  uint32_t pid_ = 0;
+};
+
+TEST_F(ContainerAssets, ReportsTheContainersOwnSystem) {
+  auto a = Assets::OpenContainer(pid_);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  AssetTable os = (*a)->Collect("os_version");
+  ASSERT_TRUE(os.status.ok()) << os.status.ToString();
+  EXPECT_EQ(Column(os, "id"), std::set<std::string>{"bbtest"});
+  AssetTable users = (*a)->Collect("users");
+  EXPECT_EQ(Column(users, "username"), (std::set<std::string>{"root", "cuser"}));
+  AssetTable debs = (*a)->Collect("deb_packages");
+  EXPECT_EQ(Column(debs, "name"), std::set<std::string>{"inside-pkg"});
+
+  // Processes: exactly the container's (sh exec'd sleep, and nc).
+  AssetTable procs = (*a)->Collect("processes");
+  ASSERT_TRUE(procs.status.ok()) << procs.status.ToString();
+  std::set<std::string> names = Column(procs, "name");
+  EXPECT_TRUE(names.count("sleep")) << "container processes: " << procs.rows.size();
+  EXPECT_TRUE(names.count("nc"));
+  EXPECT_FALSE(Column(procs, "pid").count(std::to_string(getpid())))
+      << "a host process is listed as the container's";
+  EXPECT_EQ(Column(procs, "container_id").size(), 1u);
+  EXPECT_EQ(Column(procs, "vpid").count("1"), 1u) << "the container's init has vpid 1";
+
+  // Listening ports: the container's network namespace only.
+  AssetTable ports = (*a)->Collect("listening_ports");
+  ASSERT_TRUE(ports.status.ok()) << ports.status.ToString();
+  EXPECT_EQ(Column(ports, "port"), std::set<std::string>{"5555"});
+  EXPECT_EQ(Column(ports, "name"), std::set<std::string>{"nc"});
+
+  // The /proc/1/root link is a magic link: refused, never the host's shadow.
+  AssetTable shadow = (*a)->Collect("shadow");
+  EXPECT_FALSE(shadow.status.ok());
+  EXPECT_TRUE(shadow.rows.empty());
+
+  // Host-side truth for comparison: the host's own users differ.
+  auto host = Assets::OpenHost();
+  ASSERT_TRUE(host.ok());
+  EXPECT_NE(Column((*host)->Collect("users"), "username"), Column(users, "username"));
+}
+
+}  // namespace
+}  // namespace vigil

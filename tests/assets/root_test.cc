@@ -1,0 +1,197 @@
+// Assets over an unpacked root filesystem built by the test: the root's own
+// files are read, hostile links never reach the host, bad files fail only
+// their table; SQL over the tables; docs/tables.md is current.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "assets/tables.hpp"
+#include "gtest/gtest.h"
+#include "tests/support/generated_doc.hpp"
+#include "vigil/assets.hpp"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RootFsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("vigil-assets-" + std::to_string(getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "etc");
+    fs::create_directories(root_ / "var/lib/dpkg");
+    Write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nimg:x:1234:1234::/home/img:/bin/sh\n");
+    Write("etc/group", "root:x:0:\nimg:x:1234:\n");
+    Write("etc/os-release", "ID=vigiltest\nVERSION_ID=\"7\"\nNAME=\"Vigil Test OS\"\n");
+    Write("var/lib/dpkg/status",
+          "Package: tool\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\n"
+          "Package: gone\nStatus: deinstall ok config-files\nVersion: 0.9\n");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void Write(const std::string& rel, const std::string& text) {
+    fs::create_directories((root_ / rel).parent_path());
+    std::ofstream(root_ / rel, std::ios::binary | std::ios::trunc) << text;
+  }
+  std::unique_ptr<Assets> Open(AssetOptions o = {}) {
+    auto a = Assets::OpenRoot(root_.string(), o);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? std::move(*a) : nullptr;
+  }
+  static std::string Cell(const AssetTable& t, size_t row, const char* col) {
+    int c = t.ColumnIndex(col);
+    if (c < 0 || row >= t.rows.size()) return "<missing>";
+    return AssetValueToString(t.rows[row][static_cast<size_t>(c)]);
+  }
+
+  fs::path root_;
+};
+
+TEST_F(RootFsTest, ReadsTheRootsOwnFiles) {
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable users = a->Collect("users");
+  ASSERT_TRUE(users.status.ok()) << users.status.ToString();
+  ASSERT_EQ(users.rows.size(), 2u);
+  EXPECT_EQ(Cell(users, 1, "username"), "img");
+  EXPECT_EQ(Cell(users, 1, "uid"), "1234");
+  AssetTable os = a->Collect("os_version");
+  ASSERT_TRUE(os.status.ok()) << os.status.ToString();
+  EXPECT_EQ(Cell(os, 0, "id"), "vigiltest");
+  EXPECT_EQ(Cell(os, 0, "version_id"), "7");
+  AssetTable debs = a->Collect("deb_packages");
+  ASSERT_EQ(debs.rows.size(), 2u);
+  EXPECT_EQ(Cell(debs, 0, "name"), "tool");
+  EXPECT_EQ(Cell(debs, 1, "status"), "config-files");
+  // A root filesystem has no processes: live tables say so instead of
+  // reporting the host's.
+  AssetTable procs = a->Collect("processes");
+  EXPECT_EQ(procs.status.code(), StatusCode::kUnavailable) << procs.status.ToString();
+  EXPECT_TRUE(procs.rows.empty());
+  for (const AssetTable& t : a->CollectAll())
+    EXPECT_NE(t.name, "processes") << "CollectAll must skip live tables on a rootfs";
+  // No shadow file in this root: NotFound for that table only.
+  EXPECT_EQ(a->Collect("shadow").status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(a->Collect("no_such_table").status.code(), StatusCode::kNotFound);
+}
+
+TEST_F(RootFsTest, SymlinksAndDotDotStayInsideTheRoot) {
+  // An image whose /etc/shadow points at the host's, absolutely and through
+  // "..": both must resolve inside the root (where there is none).
+  fs::create_symlink("/etc/shadow", root_ / "etc/shadow");
+  fs::create_directories(root_ / "usr/lib");
+  fs::create_symlink("../../../../../../../../etc/passwd", root_ / "usr/lib/os-release");
+  fs::remove(root_ / "etc/os-release");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  // etc/shadow -> /etc/shadow is, inside the root, a link to itself.
+  AssetTable shadow = a->Collect("shadow");
+  EXPECT_EQ(shadow.status.code(), StatusCode::kPermissionDenied) << shadow.status.ToString();
+  EXPECT_TRUE(shadow.rows.empty());
+  // os-release -> ../../..../etc/passwd resolves to the *root's* etc/passwd,
+  // which has no os-release keys: empty values, never the host's os.
+  AssetTable os = a->Collect("os_version");
+  ASSERT_TRUE(os.status.ok()) << os.status.ToString();
+  ASSERT_EQ(os.rows.size(), 1u);
+  EXPECT_EQ(Cell(os, 0, "id"), "");
+  // A link to the host's /etc/passwd through an absolute path reads the root's.
+  fs::remove(root_ / "etc/passwd");
+  fs::create_directories(root_ / "real");
+  Write("real/passwd", "inside:x:5:5::/:/bin/sh\n");
+  fs::create_symlink("/real/passwd", root_ / "etc/passwd");
+  AssetTable users = a->Collect("users");
+  ASSERT_TRUE(users.status.ok()) << users.status.ToString();
+  ASSERT_EQ(users.rows.size(), 1u);
+  EXPECT_EQ(Cell(users, 0, "username"), "inside");
+}
+
+TEST_F(RootFsTest, BadFilesFailOnlyTheirTable) {
+  // A FIFO as /etc/group (must not block), a /var/lib/dpkg/status over the
+  // size bound, and a passwd with garbage lines.
+  fs::remove(root_ / "etc/group");
+  ASSERT_EQ(mkfifo((root_ / "etc/group").c_str(), 0600), 0);
+  Write("var/lib/dpkg/status", std::string(4096, 'x'));
+  Write("etc/passwd", "ok:x:1:1::/:/bin/sh\n\x01\x02garbage\n");
+  AssetOptions o;
+  o.max_file_bytes = 1024;
+  auto a = Open(o);
+  ASSERT_TRUE(a);
+  AssetTable group = a->Collect("groups");
+  EXPECT_EQ(group.status.code(), StatusCode::kInvalidArgument) << group.status.ToString();
+  EXPECT_NE(group.status.message().find("/etc/group"), std::string::npos);
+  AssetTable debs = a->Collect("deb_packages");
+  EXPECT_EQ(debs.status.code(), StatusCode::kResourceExhausted) << debs.status.ToString();
+  EXPECT_NE(debs.status.message().find("/var/lib/dpkg/status"), std::string::npos);
+  AssetTable users = a->Collect("users");
+  EXPECT_TRUE(users.status.ok());
+  EXPECT_EQ(users.rows.size(), 1u);
+  ASSERT_EQ(users.warnings.size(), 1u);
+  EXPECT_EQ(users.warnings[0].rfind("/etc/passwd:2:", 0), 0u) << users.warnings[0];
+  AssetTable os = a->Collect("os_version");
+  EXPECT_TRUE(os.status.ok()) << "the other tables are unaffected";
+}
+
+TEST_F(RootFsTest, HostileNamesAreEscapedInOutputs) {
+  Write("etc/passwd", std::string("ev\til:x:1:1:\xff\xfe bad utf8:/home/\x1b[31m:/bin/sh\n"));
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable users = a->Collect("users");
+  ASSERT_EQ(users.rows.size(), 1u);
+  std::string json = AssetTableToJson(users);
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_EQ(json.find('\x1b'), std::string::npos) << "control characters must be escaped";
+  EXPECT_NE(json.find("\\u001b"), std::string::npos) << json;
+}
+
+TEST_F(RootFsTest, SqlOverTheTables) {
+  auto a = Open();
+  ASSERT_TRUE(a);
+  auto q = a->Query(
+      "select u.username, g.groupname from users u join groups g on u.gid = g.gid "
+      "where u.uid >= 1000 order by u.uid");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->rows.size(), 1u);
+  EXPECT_EQ(Cell(*q, 0, "username"), "img");
+  EXPECT_EQ(Cell(*q, 0, "groupname"), "img");
+  auto count = a->Query("select count(*) as n from deb_packages where status = 'installed'");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(std::get<int64_t>(count->rows[0][0]), 1);
+  // Errors: syntax, unknown table, a table that fails, writes, two statements.
+  EXPECT_EQ(a->Query("selec * from users").status().code(), StatusCode::kInvalidArgument);
+  auto unknown = a->Query("select * from nope");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("nope"), std::string::npos);
+  auto live = a->Query("select * from processes");
+  EXPECT_FALSE(live.ok());
+  EXPECT_NE(live.status().message().find("needs a running system"), std::string::npos)
+      << live.status().ToString();
+  EXPECT_FALSE(a->Query("create table t(x)").ok());
+  EXPECT_FALSE(a->Query("select 1; select 2").ok());
+  EXPECT_FALSE(a->Query("attach database '/tmp/x.db' as x").ok());
+}
+
+TEST(AssetsDoc, IsUpToDate) {
+  testing::ExpectGeneratedDocCurrent(std::string(VIGIL_SOURCE_DIR) + "/docs/tables.md",
+                                     assets::TablesMarkdown(),
+                                     "the table definitions (lib/assets/tables.cc)");
+}
+
+TEST(AssetsDoc, EveryTableHasColumnsAndDescriptions) {
+  ASSERT_FALSE(AssetTables().empty());
+  for (const AssetTableInfo& t : AssetTables()) {
+    EXPECT_FALSE(t.description.empty()) << t.name;
+    EXPECT_FALSE(t.columns.empty()) << t.name;
+    for (const AssetColumn& c : t.columns) EXPECT_FALSE(c.description.empty()) << t.name << "." << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace vigil
