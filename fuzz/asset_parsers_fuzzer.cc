@@ -1,5 +1,6 @@
 // Fuzzes the asset parsers (lib/assets/parsers.hpp): passwd, group, shadow,
-// os-release, dpkg status and /proc/net. The first byte picks the parser, the
+// os-release, dpkg status, /proc/net, authorized_keys, sshd_config, sudoers,
+// crontab and apk's installed database. The first byte picks the parser, the
 // rest is the file. Invariants: no crash, bounded warnings, and the shadow
 // parser never lets hash text out (its outputs come from fixed vocabularies).
 #include <cstddef>
@@ -13,7 +14,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t which = data[0] % 6;
+  const uint8_t which = data[0] % 11;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> warnings;
   namespace a = vigil::assets;
@@ -47,6 +48,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 5:
       a::ParseProcNet(text, size % 2 == 0, "tcp", &warnings);
+      break;
+    case 6:
+      for (const auto& k : a::ParseAuthorizedKeys(text, "authorized_keys", &warnings))
+        if (k.key_type.empty()) __builtin_trap();
+      break;
+    case 7:
+      for (const auto& l : a::ParseSshdConfig(text))
+        if (l.keyword.empty()) __builtin_trap();
+      break;
+    case 8:
+      a::ParseSudoers(text, "sudoers", &warnings);
+      break;
+    case 9:
+      a::ParseCrontab(text, size % 2 == 0, "crontab", &warnings);
+      break;
+    case 10:
+      for (const auto& p : a::ParseApkInstalled(text, "installed", &warnings))
+        if (p.name.empty()) __builtin_trap();
       break;
   }
   if (warnings.size() > 101) __builtin_trap();

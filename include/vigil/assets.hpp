@@ -58,6 +58,9 @@ struct AssetTableInfo {
   std::string description;
   AssetScope scope = AssetScope::kAnyRoot;
   std::vector<AssetColumn> columns;
+  // Not collected by CollectAll (a filesystem walk, seconds on a big host):
+  // collect it by name.
+  bool on_demand = false;
 };
 
 // Every table vigil can collect, sorted by name.
@@ -89,6 +92,10 @@ struct AssetOptions {
   // Bounds: one file read (a larger file is an error naming it), rows per table.
   size_t max_file_bytes = 64u << 20;
   size_t max_rows = 1u << 20;
+  // The filesystem walk of suid_bins stops after this long or this many
+  // entries, with a warning (the table is then incomplete, not failed).
+  uint32_t walk_budget_ms = 10000;
+  size_t walk_max_entries = 4u << 20;
 };
 
 class VIGIL_EXPORT Assets {

@@ -134,7 +134,7 @@ AssetTable Assets::Collect(std::string_view table) {
 std::vector<AssetTable> Assets::CollectAll() {
   std::vector<AssetTable> out;
   for (const TableDef& d : assets::TableDefs()) {
-    if (d.info.scope == AssetScope::kLiveSystem && !impl_->live) continue;
+    if ((d.info.scope == AssetScope::kLiveSystem && !impl_->live) || d.info.on_demand) continue;
     out.push_back(impl_->Collect(d));
   }
   return out;

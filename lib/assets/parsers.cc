@@ -81,6 +81,8 @@ bool IsCryptChar(char c) {
 
 }  // namespace
 
+std::vector<std::string_view> SplitOn(std::string_view s, char sep) { return Split(s, sep); }
+
 std::vector<std::string_view> SplitLines(std::string_view text) {
   std::vector<std::string_view> lines = Split(text, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
@@ -329,6 +331,257 @@ std::vector<ProcNetSocket> ParseProcNet(std::string_view text, bool ipv6, std::s
     }
     out.push_back(std::move(s));
   }
+  return out;
+}
+
+}  // namespace vigil::assets
+
+namespace vigil::assets {
+namespace {
+
+// Splits on runs of blanks, at most `max_fields` fields (the last keeps the
+// rest of the line).
+std::vector<std::string_view> Fields(std::string_view s, size_t max_fields) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
+    if (pos >= s.size()) break;
+    if (out.size() + 1 == max_fields) {
+      std::string_view rest = s.substr(pos);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r'))
+        rest.remove_suffix(1);
+      out.push_back(rest);
+      break;
+    }
+    size_t end = pos;
+    while (end < s.size() && s[end] != ' ' && s[end] != '\t') ++end;
+    out.push_back(s.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool IsKeyType(std::string_view t) {
+  return t.substr(0, 4) == "ssh-" || t.substr(0, 6) == "ecdsa-" || t.substr(0, 3) == "sk-";
+}
+
+}  // namespace
+
+std::vector<AuthorizedKey> ParseAuthorizedKeys(std::string_view text, std::string_view file,
+                                               std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<AuthorizedKey> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    AuthorizedKey k;
+    k.line = static_cast<int>(n);
+    // Options come first when the first word is not a key type; they may
+    // contain quoted blanks.
+    std::string_view rest = line;
+    if (!IsKeyType(Fields(rest, 2)[0])) {
+      size_t i = 0;
+      bool quoted = false;
+      for (; i < rest.size(); ++i) {
+        if (rest[i] == '"' && (i == 0 || rest[i - 1] != '\\')) quoted = !quoted;
+        if (!quoted && (rest[i] == ' ' || rest[i] == '\t')) break;
+      }
+      k.options = rest.substr(0, i);
+      rest = Trim(rest.substr(i));
+    }
+    auto f = Fields(rest, 3);
+    if (f.size() < 2 || !IsKeyType(f[0])) {
+      w.Add(n, "not a public key line");
+      continue;
+    }
+    k.key_type = f[0];
+    if (f.size() == 3) k.comment = f[2];
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+std::vector<ConfigLine> ParseSshdConfig(std::string_view text) {
+  std::vector<ConfigLine> out;
+  std::string match;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    // "Keyword value" or "Keyword=value".
+    size_t sep = line.find_first_of(" \t=");
+    if (sep == std::string_view::npos || sep == 0) continue;
+    std::string key = Lower(line.substr(0, sep));
+    std::string_view value = Trim(line.substr(sep));
+    if (!value.empty() && value.front() == '=') value = Trim(value.substr(1));
+    if (key == "match") {
+      match = value;
+      continue;
+    }
+    out.push_back(ConfigLine{key, std::string(value), match, static_cast<int>(n)});
+  }
+  return out;
+}
+
+std::vector<SudoersLine> ParseSudoers(std::string_view text, std::string_view file,
+                                      std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<SudoersLine> out;
+  std::string pending;
+  int start = 0;
+  size_t n = 0;
+  auto flush = [&] {
+    std::string_view s = Trim(pending);
+    if (s.empty()) return;
+    SudoersLine l;
+    l.line = start;
+    l.text = s;
+    auto f = Fields(s, 2);
+    std::string_view first = f[0];
+    if (first == "#include" || first == "@include" || first == "#includedir" ||
+        first == "@includedir") {
+      l.kind = first.find("dir") != std::string_view::npos ? "includedir" : "include";
+      l.text = f.size() > 1 ? std::string(f[1]) : "";
+    } else if (first.substr(0, 8) == "Defaults") {
+      l.kind = "defaults";
+    } else if (first == "User_Alias" || first == "Runas_Alias" || first == "Host_Alias" ||
+               first == "Cmnd_Alias" || first == "Cmd_Alias") {
+      l.kind = "alias";
+    } else {
+      l.kind = "rule";
+      l.principal = first;
+      if (f.size() < 2 || f[1].find('=') == std::string_view::npos) {
+        w.Add(static_cast<size_t>(start), "malformed user specification");
+        return;
+      }
+      std::string_view spec = f[1];
+      l.nopasswd = spec.find("NOPASSWD:") != std::string_view::npos;
+      // The command list: after the last ':' tag or ')' runas list or '='.
+      size_t cut = spec.find_last_of(":)=");
+      std::string_view cmds = Trim(spec.substr(cut + 1));
+      l.all_commands = cmds == "ALL";
+    }
+    out.push_back(std::move(l));
+  };
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (pending.empty()) {
+      std::string_view t = Trim(line);
+      // '#' starts a comment, except the #include directives.
+      if (t.empty() || (t.front() == '#' && t.substr(0, 8) != "#include")) continue;
+      start = static_cast<int>(n);
+    }
+    std::string_view t = line;
+    if (!t.empty() && t.back() == '\\') {
+      pending.append(t.substr(0, t.size() - 1));
+      pending.push_back(' ');
+      continue;
+    }
+    pending.append(t);
+    flush();
+    pending.clear();
+  }
+  flush();
+  return out;
+}
+
+std::vector<CronEntry> ParseCrontab(std::string_view text, bool with_user, std::string_view file,
+                                    std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<CronEntry> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    CronEntry e;
+    e.line = static_cast<int>(n);
+    if (line.front() == '@') {
+      auto f = Fields(line, with_user ? 3 : 2);
+      if (f.size() < (with_user ? 3u : 2u)) {
+        w.Add(n, "malformed crontab line");
+        continue;
+      }
+      e.minute = f[0];
+      if (with_user) e.user = f[1];
+      e.command = f.back();
+    } else {
+      // An environment assignment (NAME=value) is not a job.
+      size_t eq = line.find('='), sp = line.find_first_of(" \t");
+      if (eq != std::string_view::npos && (sp == std::string_view::npos || eq < sp)) continue;
+      auto f = Fields(line, with_user ? 7 : 6);
+      if (f.size() < (with_user ? 7u : 6u)) {
+        w.Add(n, "malformed crontab line");
+        continue;
+      }
+      e.minute = f[0];
+      e.hour = f[1];
+      e.day_of_month = f[2];
+      e.month = f[3];
+      e.day_of_week = f[4];
+      if (with_user) e.user = f[5];
+      e.command = f.back();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<ApkPackage> ParseApkInstalled(std::string_view text, std::string_view file,
+                                          std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<ApkPackage> out;
+  ApkPackage cur;
+  bool in_para = false;
+  auto finish = [&] {
+    if (!in_para) return;
+    in_para = false;
+    if (cur.name.empty()) w.Add(static_cast<size_t>(cur.line), "package entry without P:");
+    else out.push_back(std::move(cur));
+    cur = ApkPackage{};
+  };
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (Trim(line).empty()) {
+      finish();
+      continue;
+    }
+    if (line.size() < 2 || line[1] != ':') {
+      w.Add(n, "malformed line (expected 'X:value')");
+      continue;
+    }
+    if (!in_para) {
+      in_para = true;
+      cur.line = static_cast<int>(n);
+    }
+    std::string_view v = line.substr(2);
+    switch (line[0]) {
+      case 'P': cur.name = v; break;
+      case 'V': cur.version = v; break;
+      case 'A': cur.arch = v; break;
+      case 'o': cur.origin = v; break;
+      case 'm': cur.maintainer = v; break;
+      case 'I': {
+        int64_t sz = 0;
+        if (ParseNumber(v, &sz)) cur.installed_size = sz;
+        break;
+      }
+      default: break;
+    }
+  }
+  finish();
   return out;
 }
 

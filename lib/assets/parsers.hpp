@@ -80,6 +80,60 @@ struct ProcNetSocket {
 std::vector<ProcNetSocket> ParseProcNet(std::string_view text, bool ipv6, std::string_view file,
                                         std::vector<std::string>* warnings);
 
+// ~/.ssh/authorized_keys: one key per line, optionally preceded by options.
+struct AuthorizedKey {
+  std::string options;   // "from=\"10.0.0.0/8\",no-pty" ('' when none)
+  std::string key_type;  // ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, sk-..., ...
+  std::string comment;
+  int line = 0;
+};
+std::vector<AuthorizedKey> ParseAuthorizedKeys(std::string_view text, std::string_view file,
+                                               std::vector<std::string>* warnings);
+
+// One "Keyword value" line of sshd_config (keywords are case-insensitive:
+// returned lower-cased). `match` is the Match criteria the line is under
+// ('' for global lines).
+struct ConfigLine {
+  std::string keyword, value, match;
+  int line = 0;
+};
+std::vector<ConfigLine> ParseSshdConfig(std::string_view text);
+
+// sudoers(5) lines with continuations joined. `kind`: "defaults", "alias",
+// "include" (value: the file or directory), "rule" (a user specification).
+struct SudoersLine {
+  std::string kind, text;
+  std::string principal;      // rules: the user/%group/alias the rule is for
+  bool nopasswd = false;      // rules: a NOPASSWD: tag
+  bool all_commands = false;  // rules: a command list that is exactly ALL
+  int line = 0;
+};
+std::vector<SudoersLine> ParseSudoers(std::string_view text, std::string_view file,
+                                      std::vector<std::string>* warnings);
+
+// crontab(5). `with_user`: system crontabs (/etc/crontab, /etc/cron.d) have a
+// user column; per-user crontabs do not. Specials (@reboot, @daily ...) fill
+// `minute` with the special and leave the other schedule fields empty.
+struct CronEntry {
+  std::string minute, hour, day_of_month, month, day_of_week, user, command;
+  int line = 0;
+};
+std::vector<CronEntry> ParseCrontab(std::string_view text, bool with_user, std::string_view file,
+                                    std::vector<std::string>* warnings);
+
+// Alpine's /lib/apk/db/installed: "P:name", "V:version", "A:arch", "o:origin"
+// paragraphs.
+struct ApkPackage {
+  std::string name, version, arch, origin, maintainer;
+  int64_t installed_size = -1;
+  int line = 0;
+};
+std::vector<ApkPackage> ParseApkInstalled(std::string_view text, std::string_view file,
+                                          std::vector<std::string>* warnings);
+
+// Splits on every `sep` (empty fields kept).
+std::vector<std::string_view> SplitOn(std::string_view s, char sep);
+
 // Splits text into lines (without '\n'); a last line without '\n' counts.
 std::vector<std::string_view> SplitLines(std::string_view text);
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "state/fs_util.hpp"
@@ -112,6 +113,61 @@ Result<struct stat> RootFs::Lstat(std::string_view path) const {
   close(fd);
   if (rc != 0) return ErrnoStatus(err, "cannot stat", path);
   return st;
+}
+
+Status RootFs::Walk(std::string_view path, const std::vector<std::string>& skip_dirs,
+                    WalkVisitor visit, void* ctx, uint64_t* skipped) const {
+  int top = OpenIn(path, O_RDONLY | O_DIRECTORY);
+  if (top < 0) return ErrnoStatus(errno, "cannot open directory", path);
+  struct stat top_st;
+  if (fstat(top, &top_st) != 0) {
+    close(top);
+    return ErrnoStatus(errno, "cannot stat", path);
+  }
+  // Explicit stack of open directories: no recursion, so a deep tree cannot
+  // overflow the stack; depth is bounded by the fd limit (and 256 levels).
+  struct Frame {
+    DIR* dir;
+    std::string path;
+  };
+  std::vector<Frame> stack;
+  DIR* d = fdopendir(top);
+  if (!d) {
+    close(top);
+    return ErrnoStatus(errno, "cannot list", path);
+  }
+  std::string base(path);
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  stack.push_back(Frame{d, base == "/" ? "" : base});
+  constexpr size_t kMaxDepth = 256;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    struct dirent* e = readdir(f.dir);
+    if (!e) {
+      closedir(f.dir);
+      stack.pop_back();
+      continue;
+    }
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(dirfd(f.dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    std::string child = f.path + "/" + e->d_name;
+    if (!visit(ctx, child, st)) {
+      for (Frame& fr : stack) closedir(fr.dir);
+      return OkStatus();
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_dev != top_st.st_dev || stack.size() >= kMaxDepth) continue;
+    if (std::find(skip_dirs.begin(), skip_dirs.end(), child) != skip_dirs.end()) continue;
+    int fd = openat(dirfd(f.dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR* sub = fd >= 0 ? fdopendir(fd) : nullptr;
+    if (!sub) {
+      if (fd >= 0) close(fd);
+      if (skipped) ++*skipped;
+      continue;
+    }
+    stack.push_back(Frame{sub, std::move(child)});
+  }
+  return OkStatus();
 }
 
 }  // namespace vigil::assets

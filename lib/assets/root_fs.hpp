@@ -51,6 +51,16 @@ class RootFs {
   // lstat of `path` (the last component is not followed).
   Result<struct stat> Lstat(std::string_view path) const;
 
+  // Walks the tree under `path` depth-first without following any symlink
+  // and without crossing into other filesystems (st_dev changes: /proc, a
+  // container's overlay mount). `visit` gets each entry's path inside the
+  // root and its lstat; returning false stops the walk. Directories that
+  // cannot be opened are skipped (counted in *skipped when given).
+  // `skip_dirs` are absolute paths inside the root not to descend into.
+  using WalkVisitor = bool (*)(void* ctx, const std::string& path, const struct stat& st);
+  Status Walk(std::string_view path, const std::vector<std::string>& skip_dirs, WalkVisitor visit,
+              void* ctx, uint64_t* skipped = nullptr) const;
+
   // The root as given to Open (for messages).
   const std::string& root() const { return root_; }
 

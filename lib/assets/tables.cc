@@ -5,8 +5,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -148,6 +151,264 @@ Status CollectDebPackages(const CollectContext& ctx, RowSink& sink) {
                       p.maintainer}))
       break;
   }
+  return OkStatus();
+}
+
+// Files of a directory of the root, sorted, regular files (or symlinks to
+// them, resolved inside the root when read) only; NotFound: empty.
+std::vector<std::string> DirFiles(const CollectContext& ctx, const std::string& dir, RowSink& sink) {
+  std::vector<std::string> out;
+  auto entries = ctx.root->ListDir(dir, 65536);
+  if (!entries.ok()) {
+    if (entries.status().code() != StatusCode::kNotFound) sink.Warn(entries.status().ToString());
+    return out;
+  }
+  for (const auto& e : *entries)
+    if (e.type == DT_REG || e.type == DT_LNK || e.type == DT_UNKNOWN) out.push_back(dir + "/" + e.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Reads a file that may legitimately be missing: false (no warning) when it
+// is, false with a warning for other errors.
+bool ReadOptional(const CollectContext& ctx, const std::string& path, std::string* text, RowSink& sink) {
+  Status s = ReadRootFile(ctx, path, text);
+  if (s.ok()) return true;
+  if (s.code() != StatusCode::kNotFound) sink.Warn(s.ToString());
+  return false;
+}
+
+Status CollectAuthorizedKeys(const CollectContext& ctx, RowSink& sink) {
+  std::string passwd;
+  if (Status s = ReadRootFile(ctx, "/etc/passwd", &passwd); !s.ok()) return s;
+  std::vector<std::string> ignored;
+  for (const PasswdEntry& u : ParsePasswd(passwd, "/etc/passwd", &ignored)) {
+    if (u.home.empty() || u.home == "/nonexistent") continue;
+    for (const char* name : {"/.ssh/authorized_keys", "/.ssh/authorized_keys2"}) {
+      std::string path = (u.home == "/" ? "" : u.home) + name;
+      std::string text;
+      if (!ReadOptional(ctx, path, &text, sink)) continue;
+      for (const AuthorizedKey& k : ParseAuthorizedKeys(text, path, sink.warnings())) {
+        if (!sink.Add(Row{u.name, static_cast<int64_t>(u.uid), path, static_cast<int64_t>(k.line),
+                          k.key_type, k.comment, k.options}))
+          return OkStatus();
+      }
+    }
+  }
+  return OkStatus();
+}
+
+// sshd's built-in defaults (OpenSSH 9) for the settings that matter to
+// hardening, reported when the configuration does not set them.
+constexpr std::pair<const char*, const char*> kSshdDefaults[] = {
+    {"port", "22"},
+    {"permitrootlogin", "prohibit-password"},
+    {"passwordauthentication", "yes"},
+    {"permitemptypasswords", "no"},
+    {"pubkeyauthentication", "yes"},
+    {"kbdinteractiveauthentication", "yes"},
+    {"hostbasedauthentication", "no"},
+    {"ignorerhosts", "yes"},
+    {"x11forwarding", "no"},
+    {"allowtcpforwarding", "yes"},
+    {"allowagentforwarding", "yes"},
+    {"permittunnel", "no"},
+    {"permituserenvironment", "no"},
+    {"strictmodes", "yes"},
+    {"maxauthtries", "6"},
+    {"logingracetime", "120"},
+    {"clientaliveinterval", "0"},
+    {"usepam", "no"},
+    {"loglevel", "INFO"},
+};
+
+void SshdFile(const CollectContext& ctx, const std::string& path, int depth, RowSink& sink,
+              absl::flat_hash_set<std::string>* seen, std::vector<Row>* rows) {
+  std::string text;
+  if (!ReadOptional(ctx, path, &text, sink)) return;
+  for (const ConfigLine& l : ParseSshdConfig(text)) {
+    if (l.keyword == "include") {
+      if (depth >= 8) {
+        sink.Warn(path + ":" + std::to_string(l.line) + ": Include nested too deeply");
+        continue;
+      }
+      // Relative paths are under /etc/ssh; a '*' in the last component globs.
+      for (const auto& pattern : SplitOn(l.value, ' ')) {
+        if (pattern.empty()) continue;
+        std::string p = pattern.front() == '/' ? std::string(pattern) : "/etc/ssh/" + std::string(pattern);
+        size_t slash = p.rfind('/');
+        std::string dir = p.substr(0, slash), glob = p.substr(slash + 1);
+        if (glob.find_first_of("*?[") == std::string::npos) {
+          SshdFile(ctx, p, depth + 1, sink, seen, rows);
+          continue;
+        }
+        for (const std::string& f : DirFiles(ctx, dir, sink))
+          if (fnmatch(glob.c_str(), f.substr(slash + 1).c_str(), 0) == 0)
+            SshdFile(ctx, f, depth + 1, sink, seen, rows);
+      }
+      continue;
+    }
+    // The first value obtained for a keyword wins (sshd_config(5)); lines
+    // under Match are reported with their criteria.
+    bool effective = !l.match.empty() || seen->insert(l.keyword).second;
+    if (!effective) continue;
+    rows->push_back(Row{l.keyword, l.value, path + ":" + std::to_string(l.line), l.match,
+                        static_cast<int64_t>(0)});
+  }
+}
+
+Status CollectSshdConfig(const CollectContext& ctx, RowSink& sink) {
+  std::string probe;
+  Status s = ReadRootFile(ctx, "/etc/ssh/sshd_config", &probe);
+  if (s.code() == StatusCode::kNotFound) return OkStatus();  // no OpenSSH server
+  if (!s.ok()) return s;
+  absl::flat_hash_set<std::string> seen;
+  std::vector<Row> rows;
+  SshdFile(ctx, "/etc/ssh/sshd_config", 0, sink, &seen, &rows);
+  for (const auto& [k, v] : kSshdDefaults)
+    if (!seen.count(k)) rows.push_back(Row{std::string(k), std::string(v), std::string("default"),
+                                           std::string(), static_cast<int64_t>(1)});
+  for (Row& r : rows)
+    if (!sink.Add(std::move(r))) break;
+  return OkStatus();
+}
+
+void SudoersFile(const CollectContext& ctx, const std::string& path, int depth, RowSink& sink) {
+  std::string text;
+  if (!ReadOptional(ctx, path, &text, sink)) return;
+  for (const SudoersLine& l : ParseSudoers(text, path, sink.warnings())) {
+    if (l.kind == "include" || l.kind == "includedir") {
+      if (depth >= 8) {
+        sink.Warn(path + ":" + std::to_string(l.line) + ": include nested too deeply");
+        continue;
+      }
+      std::string target = l.text;
+      if (!target.empty() && target.front() != '/') target = "/etc/" + target;
+      if (l.kind == "include") {
+        SudoersFile(ctx, target, depth + 1, sink);
+      } else {
+        // sudo skips files ending in '~' or containing '.'.
+        for (const std::string& f : DirFiles(ctx, target, sink)) {
+          std::string name = f.substr(f.rfind('/') + 1);
+          if (name.find('.') == std::string::npos && name.back() != '~')
+            SudoersFile(ctx, f, depth + 1, sink);
+        }
+      }
+    }
+    if (!sink.Add(Row{path, static_cast<int64_t>(l.line), l.kind, l.principal,
+                      static_cast<int64_t>(l.nopasswd), static_cast<int64_t>(l.all_commands), l.text}))
+      return;
+  }
+}
+
+Status CollectSudoers(const CollectContext& ctx, RowSink& sink) {
+  SudoersFile(ctx, "/etc/sudoers", 0, sink);
+  return OkStatus();
+}
+
+Status CollectCrontab(const CollectContext& ctx, RowSink& sink) {
+  auto add_file = [&](const std::string& path, bool with_user, const std::string& user) {
+    std::string text;
+    if (!ReadOptional(ctx, path, &text, sink)) return true;
+    for (CronEntry& e : ParseCrontab(text, with_user, path, sink.warnings())) {
+      if (!with_user) e.user = user;
+      if (!sink.Add(Row{path, static_cast<int64_t>(e.line), e.user, e.minute, e.hour,
+                        e.day_of_month, e.month, e.day_of_week, e.command}))
+        return false;
+    }
+    return true;
+  };
+  if (!add_file("/etc/crontab", true, "")) return OkStatus();
+  for (const std::string& f : DirFiles(ctx, "/etc/cron.d", sink))
+    if (!add_file(f, true, "")) return OkStatus();
+  // Per-user crontabs: Debian's /var/spool/cron/crontabs, Red Hat's
+  // /var/spool/cron, Alpine's /etc/crontabs; the file name is the user.
+  for (const char* dir : {"/var/spool/cron/crontabs", "/var/spool/cron", "/etc/crontabs"}) {
+    for (const std::string& f : DirFiles(ctx, dir, sink))
+      if (!add_file(f, false, f.substr(f.rfind('/') + 1))) return OkStatus();
+  }
+  return OkStatus();
+}
+
+Status CollectApkPackages(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  Status s = ReadRootFile(ctx, "/lib/apk/db/installed", &text);
+  if (s.code() == StatusCode::kNotFound) return OkStatus();  // not an Alpine system
+  if (!s.ok()) return s;
+  for (const ApkPackage& p : ParseApkInstalled(text, "/lib/apk/db/installed", sink.warnings())) {
+    if (!sink.Add(Row{p.name, p.version, p.arch, p.origin.empty() ? p.name : p.origin,
+                      p.installed_size >= 0 ? AssetValue(p.installed_size) : AssetValue(std::monostate{}),
+                      p.maintainer}))
+      break;
+  }
+  return OkStatus();
+}
+
+Status CollectStartupItems(const CollectContext& ctx, RowSink& sink) {
+  auto add = [&](const char* kind, const std::string& path, const std::string& detail) {
+    return sink.Add(Row{std::string(kind), path, detail});
+  };
+  std::string text;
+  for (const char* rc : {"/etc/rc.local", "/etc/rc.d/rc.local"}) {
+    auto st = ctx.root->Lstat(rc);
+    if (st.ok()) add("rc.local", rc, (st->st_mode & 0111) ? "executable" : "not executable");
+  }
+  for (const std::string& f : DirFiles(ctx, "/etc/profile.d", sink)) add("profile.d", f, "");
+  for (const std::string& f : DirFiles(ctx, "/etc/init.d", sink)) add("init.d", f, "");
+  // Every library in ld.so.preload is loaded into every dynamically linked
+  // program: a classic rootkit foothold.
+  if (ReadOptional(ctx, "/etc/ld.so.preload", &text, sink)) {
+    for (std::string_view line : SplitLines(text)) {
+      for (std::string_view lib : SplitOn(line, ' ')) {
+        if (!lib.empty() && lib.front() != '#') add("ld.so.preload", "/etc/ld.so.preload", std::string(lib));
+      }
+    }
+  }
+  if (ReadOptional(ctx, "/etc/environment", &text, sink)) {
+    for (std::string_view line : SplitLines(text))
+      if (line.find("LD_PRELOAD") != std::string_view::npos)
+        add("environment", "/etc/environment", "sets LD_PRELOAD");
+  }
+  return OkStatus();
+}
+
+struct SuidWalk {
+  RowSink* sink;
+  std::chrono::steady_clock::time_point deadline;
+  size_t entries = 0, max_entries = 0;
+  bool stopped = false;
+};
+
+bool VisitSuid(void* p, const std::string& path, const struct stat& st) {
+  auto* w = static_cast<SuidWalk*>(p);
+  if (++w->entries > w->max_entries ||
+      ((w->entries & 1023) == 0 && std::chrono::steady_clock::now() > w->deadline)) {
+    w->stopped = true;
+    return false;
+  }
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & (S_ISUID | S_ISGID))) return true;
+  char mode[8];
+  snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return w->sink->Add(Row{path, std::string(mode), static_cast<int64_t>(st.st_uid),
+                          static_cast<int64_t>(st.st_gid),
+                          static_cast<int64_t>((st.st_mode & S_ISUID) != 0),
+                          static_cast<int64_t>((st.st_mode & S_ISGID) != 0),
+                          static_cast<int64_t>(st.st_size)});
+}
+
+Status CollectSuidBins(const CollectContext& ctx, RowSink& sink) {
+  SuidWalk w{&sink, std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(ctx.options->walk_budget_ms),
+             0, ctx.options->walk_max_entries, false};
+  uint64_t skipped = 0;
+  // Pseudo filesystems are other devices and are not crossed anyway; these
+  // are skipped by name for roots where they are plain directories.
+  Status s = ctx.root->Walk("/", {"/proc", "/sys", "/dev"}, VisitSuid, &w, &skipped);
+  if (!s.ok()) return s;
+  if (w.stopped)
+    sink.Warn("walk budget exhausted after " + std::to_string(w.entries) +
+              " entries: the table is incomplete (AssetOptions::walk_budget_ms, walk_max_entries)");
+  if (skipped) sink.Warn(std::to_string(skipped) + " directories could not be opened");
   return OkStatus();
 }
 
@@ -486,6 +747,74 @@ std::vector<TableDef> MakeDefs() {
          {"size", T::kInteger, "Installed-Size in KiB"},
          {"maintainer", T::kText, "Maintainer"}}},
        CollectDebPackages},
+      {{"authorized_keys", "SSH public keys allowed to log in, per local user (~/.ssh/authorized_keys and authorized_keys2).",
+        S::kAnyRoot,
+        {{"username", T::kText, "account"},
+         {"uid", T::kInteger, "account uid"},
+         {"path", T::kText, "the file"},
+         {"line", T::kInteger, "line in the file"},
+         {"key_type", T::kText, "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ..."},
+         {"comment", T::kText, "the key's comment"},
+         {"options", T::kText, "options before the key (from=, command=, ...)"}}},
+       CollectAuthorizedKeys},
+      {{"sshd_config",
+        "Effective OpenSSH server settings: /etc/ssh/sshd_config with its Includes (the first value of a keyword wins), lines under Match with their criteria, and sshd's defaults for hardening-relevant settings it does not set.",
+        S::kAnyRoot,
+        {{"keyword", T::kText, "setting, lower-case"},
+         {"value", T::kText, "value as written"},
+         {"source", T::kText, "file:line, or 'default'"},
+         {"match", T::kText, "Match criteria the line is under ('' for global settings)"},
+         {"is_default", T::kInteger, "1 when the value is sshd's built-in default"}}},
+       CollectSshdConfig},
+      {{"sudoers", "sudo rules from /etc/sudoers and the files it includes.", S::kAnyRoot,
+        {{"path", T::kText, "the file"},
+         {"line", T::kInteger, "first line of the entry"},
+         {"kind", T::kText, "rule, defaults, alias, include, includedir"},
+         {"principal", T::kText, "rules: the user, %group or alias"},
+         {"nopasswd", T::kInteger, "rules: 1 with a NOPASSWD: tag"},
+         {"all_commands", T::kInteger, "rules: 1 when the commands are ALL"},
+         {"text", T::kText, "the entry (continuation lines joined)"}}},
+       CollectSudoers},
+      {{"crontab",
+        "Scheduled jobs: /etc/crontab, /etc/cron.d and per-user crontabs (/var/spool/cron/crontabs, /var/spool/cron, /etc/crontabs).",
+        S::kAnyRoot,
+        {{"path", T::kText, "the file"},
+         {"line", T::kInteger, "line in the file"},
+         {"user", T::kText, "user the job runs as"},
+         {"minute", T::kText, "minute field, or a special (@reboot, @daily, ...)"},
+         {"hour", T::kText, "hour field"},
+         {"day_of_month", T::kText, "day-of-month field"},
+         {"month", T::kText, "month field"},
+         {"day_of_week", T::kText, "day-of-week field"},
+         {"command", T::kText, "the command"}}},
+       CollectCrontab},
+      {{"apk_packages", "Alpine packages from /lib/apk/db/installed.", S::kAnyRoot,
+        {{"name", T::kText, "package name"},
+         {"version", T::kText, "package version"},
+         {"arch", T::kText, "architecture"},
+         {"source", T::kText, "origin (source) package"},
+         {"size", T::kInteger, "installed size in bytes"},
+         {"maintainer", T::kText, "maintainer"}}},
+       CollectApkPackages},
+      {{"startup_items",
+        "Things run at boot or login: rc.local, /etc/profile.d, /etc/init.d scripts, libraries in /etc/ld.so.preload, LD_PRELOAD in /etc/environment.",
+        S::kAnyRoot,
+        {{"kind", T::kText, "rc.local, profile.d, init.d, ld.so.preload, environment"},
+         {"path", T::kText, "the file"},
+         {"detail", T::kText, "the preloaded library, or a note"}}},
+       CollectStartupItems},
+      {{"suid_bins",
+        "Regular files with the setuid or setgid bit, from a walk of the root's filesystem (not crossing into other filesystems; bounded by AssetOptions::walk_budget_ms). Not part of CollectAll: collect it by name.",
+        S::kAnyRoot,
+        {{"path", T::kText, "file"},
+         {"mode", T::kText, "permission bits, octal"},
+         {"uid", T::kInteger, "owner"},
+         {"gid", T::kInteger, "group"},
+         {"suid", T::kInteger, "1 when setuid"},
+         {"sgid", T::kInteger, "1 when setgid"},
+         {"size", T::kInteger, "bytes"}},
+        /*on_demand=*/true},
+       CollectSuidBins},
       {{"kernel_info", "The running kernel.", S::kLiveSystem,
         {{"release", T::kText, "uname -r"},
          {"version", T::kText, "uname -v"},
@@ -590,6 +919,7 @@ std::string TablesMarkdown() {
   for (const TableDef& t : TableDefs()) {
     md += "## " + t.info.name + "\n\n" + escape(t.info.description);
     if (t.info.scope == AssetScope::kLiveSystem) md += " *Live system.*";
+    if (t.info.on_demand) md += " *On demand* (not in `CollectAll`).";
     if (!t.pushdown.empty()) {
       md += " SQL pushes down `";
       for (size_t i = 0; i < t.pushdown.size(); ++i) md += (i ? "`, `" : "") + t.pushdown[i] + " =";

