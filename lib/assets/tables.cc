@@ -692,6 +692,76 @@ Status CollectMounts(const CollectContext& ctx, RowSink& sink) {
   return OkStatus();
 }
 
+// Running containers, found from the cgroups of the visible processes and
+// described from their runtime's state on disk (state::ContainerStore).
+Status CollectContainers(const CollectContext& ctx, RowSink& sink) {
+  const std::string& proc = ctx.options->proc_root;
+  DIR* d = opendir(proc.c_str());
+  if (!d) return NotFoundError(proc + ": cannot list processes");
+  std::vector<uint32_t> pids;
+  while (struct dirent* e = readdir(d)) {
+    uint32_t pid = 0;
+    auto [p, ec] = std::from_chars(e->d_name, e->d_name + strlen(e->d_name), pid);
+    if (ec == std::errc() && *p == '\0' && pid) pids.push_back(pid);
+  }
+  closedir(d);
+  std::sort(pids.begin(), pids.end());
+  if (ctx.target_pid) pids = {ctx.target_pid};
+  state::ContainerStore store;
+  absl::flat_hash_map<std::string, uint32_t> first_pid;  // id -> lowest pid seen
+  std::vector<std::string> order;
+  for (uint32_t pid : pids) {
+    std::string cg = ReadProcText(ctx, std::to_string(pid) + "/cgroup", 64 << 10);
+    auto ref = store.RefForCgroupFile(cg);
+    if (!ref) continue;
+    const state::Container* c = store.Resolve(*ref);
+    if (first_pid.try_emplace(c->id, pid).second) order.push_back(c->id);
+  }
+  static const char* kNamespaceTypes[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
+  for (const std::string& id : order) {
+    const state::Container* c = store.Find(id);
+    if (!c) continue;
+    const auto& s = c->spec;
+    std::string host_ns, caps, mounts, labels;
+    if (s.known) {
+      for (const char* t : kNamespaceTypes) {
+        // No user namespace is the norm (not "shared" in a meaningful sense
+        // for hardening): it is reported in user_namespace instead.
+        if (std::string_view(t) == "user") continue;
+        if (!std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string(t)))
+          host_ns += (host_ns.empty() ? "" : ",") + std::string(t);
+      }
+    }
+    for (const std::string& cap : c->capabilities) caps += (caps.empty() ? "" : " ") + cap;
+    for (const auto& m : c->mounts) {
+      std::string opts;
+      for (const auto& o : m.options) opts += (opts.empty() ? "" : ",") + o;
+      mounts += (mounts.empty() ? "" : ";") + m.source + ":" + m.destination + ":" + opts;
+    }
+    for (const auto& [k, v] : c->labels) labels += (labels.empty() ? "" : ";") + k + "=" + v;
+    std::string cpus;
+    if (s.cpu_quota > 0 && s.cpu_period > 0) {
+      char buf[32];
+      snprintf(buf, sizeof buf, "%.2f", static_cast<double>(s.cpu_quota) / static_cast<double>(s.cpu_period));
+      cpus = buf;
+    }
+    auto opt = [](int64_t v) { return v >= 0 ? AssetValue(v) : AssetValue(std::monostate{}); };
+    const bool userns = std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string("user"));
+    if (!sink.Add(Row{c->id, c->name, c->runtime, c->image, c->image_id, std::string("running"),
+                      static_cast<int64_t>(c->pid ? c->pid : first_pid[id]),
+                      static_cast<int64_t>(c->privileged), caps, host_ns,
+                      static_cast<int64_t>(userns), s.uid_mappings, s.gid_mappings,
+                      static_cast<int64_t>(s.uid), static_cast<int64_t>(s.readonly_rootfs),
+                      static_cast<int64_t>(s.no_new_privileges), static_cast<int64_t>(s.seccomp),
+                      s.apparmor_profile, s.selinux_label, opt(s.memory_limit),
+                      cpus.empty() ? AssetValue(std::monostate{}) : AssetValue(cpus),
+                      opt(s.pids_limit), mounts, labels, c->pod_name, c->pod_namespace,
+                      static_cast<int64_t>(c->metadata_complete)}))
+      break;
+  }
+  return OkStatus();
+}
+
 std::vector<TableDef> MakeDefs() {
   using S = AssetScope;
   std::vector<TableDef> d = {
@@ -815,6 +885,37 @@ std::vector<TableDef> MakeDefs() {
          {"size", T::kInteger, "bytes"}},
         /*on_demand=*/true},
        CollectSuidBins},
+      {{"containers",
+        "Running containers (podman, docker, containerd, cri-o) found from the cgroups of the visible processes, with their security options and limits from the runtime's state (OCI config.json).",
+        S::kLiveSystem,
+        {{"id", T::kText, "full container id"},
+         {"name", T::kText, "name"},
+         {"runtime", T::kText, "podman, docker, containerd, cri-o"},
+         {"image", T::kText, "image reference"},
+         {"image_id", T::kText, "image id"},
+         {"state", T::kText, "running"},
+         {"pid", T::kInteger, "host pid of the container's init"},
+         {"privileged", T::kInteger, "1 for --privileged (or CRI privileged)"},
+         {"capabilities", T::kText, "bounding set, space-separated"},
+         {"host_namespaces", T::kText, "namespaces shared with the host (pid,network,ipc,uts,mount,cgroup)"},
+         {"user_namespace", T::kInteger, "1 when the container has its own user namespace"},
+         {"uid_mappings", T::kText, "container:host:size,... of the user namespace"},
+         {"gid_mappings", T::kText, "container:host:size,..."},
+         {"user", T::kInteger, "uid the container's process runs as (in the container)"},
+         {"readonly_rootfs", T::kInteger, "1 for --read-only"},
+         {"no_new_privileges", T::kInteger, "1 with no-new-privileges"},
+         {"seccomp", T::kInteger, "1 when a seccomp profile is applied"},
+         {"apparmor_profile", T::kText, "AppArmor profile"},
+         {"selinux_label", T::kText, "SELinux process label"},
+         {"memory_limit", T::kInteger, "bytes (-m); NULL when unlimited"},
+         {"cpus", T::kText, "CPU quota / period (--cpus); NULL when unlimited"},
+         {"pids_limit", T::kInteger, "--pids-limit; NULL when unlimited"},
+         {"mounts", T::kText, "source:destination:options;..."},
+         {"labels", T::kText, "key=value;..."},
+         {"pod_name", T::kText, "Kubernetes pod name"},
+         {"pod_namespace", T::kText, "Kubernetes namespace"},
+         {"metadata_complete", T::kInteger, "0 when the runtime's state could not be read (id only)"}}},
+       CollectContainers},
       {{"kernel_info", "The running kernel.", S::kLiveSystem,
         {{"release", T::kText, "uname -r"},
          {"version", T::kText, "uname -v"},

@@ -205,6 +205,63 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
+int64_t IntMember(const json* j, std::string_view key, int64_t absent) {
+  const json* m = j ? Member(*j, key) : nullptr;
+  if (m == nullptr || !m->is_number_integer()) return absent;
+  return m->get<int64_t>();
+}
+
+// [{"containerID":0,"hostID":100000,"size":65536}, ...] -> "0:100000:65536,..."
+std::string IdMappings(const json* m) {
+  std::string out;
+  if (m == nullptr || !m->is_array()) return out;
+  for (const json& e : *m) {
+    if (!e.is_object() || out.size() > kMaxString) break;
+    if (!out.empty()) out.push_back(',');
+    out += std::to_string(IntMember(&e, "containerID", 0)) + ":" +
+           std::to_string(IntMember(&e, "hostID", 0)) + ":" + std::to_string(IntMember(&e, "size", 0));
+  }
+  return out;
+}
+
+// Security options, namespaces, id mappings and resource limits of a spec.
+void ApplySecurityAndLimits(const json& spec, Container::Spec* s) {
+  s->known = true;
+  if (const json* root = Member(spec, "root")) {
+    if (const json* ro = Member(*root, "readonly"); ro && ro->is_boolean()) s->readonly_rootfs = ro->get<bool>();
+  }
+  if (const json* process = Member(spec, "process")) {
+    if (const json* nnp = Member(*process, "noNewPrivileges"); nnp && nnp->is_boolean())
+      s->no_new_privileges = nnp->get<bool>();
+    s->apparmor_profile = StringMember(*process, "apparmorProfile");
+    s->selinux_label = StringMember(*process, "selinuxLabel");
+    if (const json* user = Member(*process, "user")) {
+      s->uid = static_cast<uint32_t>(IntMember(user, "uid", 0));
+      s->gid = static_cast<uint32_t>(IntMember(user, "gid", 0));
+    }
+  }
+  const json* linux_spec = Member(spec, "linux");
+  if (linux_spec == nullptr) return;
+  s->seccomp = Member(*linux_spec, "seccomp") != nullptr;
+  if (const json* ns = Member(*linux_spec, "namespaces"); ns && ns->is_array()) {
+    for (const json& n : *ns) {
+      // A namespace entry with a path joins an existing namespace (e.g. the
+      // host's or a pod's): it is not the container's own.
+      if (n.is_object() && StringMember(n, "path").empty() && s->namespaces.size() < 16)
+        s->namespaces.push_back(StringMember(n, "type"));
+    }
+    SortUnique(&s->namespaces);
+  }
+  s->uid_mappings = IdMappings(Member(*linux_spec, "uidMappings"));
+  s->gid_mappings = IdMappings(Member(*linux_spec, "gidMappings"));
+  if (const json* res = Member(*linux_spec, "resources")) {
+    s->memory_limit = IntMember(Member(*res, "memory"), "limit", -1);
+    s->cpu_quota = IntMember(Member(*res, "cpu"), "quota", -1);
+    s->cpu_period = IntMember(Member(*res, "cpu"), "period", 0);
+    s->pids_limit = IntMember(Member(*res, "pids"), "limit", -1);
+  }
+}
+
 // What an OCI runtime spec (config.json) says, common to podman, containerd
 // and cri-o.
 struct OciFacts {
@@ -245,6 +302,7 @@ OciFacts ApplyOciSpec(const json& spec, Container* c) {
     const json* masked = Member(*linux_spec, "maskedPaths");
     facts.has_masked_paths = masked != nullptr && masked->is_array() && !masked->empty();
   }
+  ApplySecurityAndLimits(spec, &c->spec);
   return facts;
 }
 

@@ -71,6 +71,24 @@ struct Container {
   std::vector<uint64_t> cgroup_ids;
   uint32_t pid = 0;
   bool metadata_complete = false;  // false: state missing/corrupt (id/runtime only)
+
+  // From the OCI runtime spec (config.json), when the runtime keeps one
+  // (podman, containerd, cri-o); docker's fields are not read yet.
+  struct Spec {
+    bool known = false;              // a spec was read
+    bool readonly_rootfs = false;    // root.readonly
+    bool no_new_privileges = false;  // process.noNewPrivileges
+    uint32_t uid = 0, gid = 0;       // process.user
+    bool seccomp = false;            // linux.seccomp present
+    std::string apparmor_profile, selinux_label;
+    // Namespace types the container has of its own (linux.namespaces);
+    // missing ones are shared with the host.
+    std::vector<std::string> namespaces;
+    std::string uid_mappings, gid_mappings;  // "ctr:host:size,..." ('' = none)
+    int64_t memory_limit = -1;               // bytes; -1 = unlimited
+    int64_t cpu_quota = -1, cpu_period = 0;  // CFS quota/period (us); -1 = unlimited
+    int64_t pids_limit = -1;                 // -1 = unlimited
+  } spec;
 };
 
 struct ContainerStoreOptions {

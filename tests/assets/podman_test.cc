@@ -117,5 +117,73 @@ TEST_F(ContainerAssets, ReportsTheContainersOwnSystem) {
   EXPECT_NE(Column((*host)->Collect("users"), "username"), Column(users, "username"));
 }
 
+// The containers table shows each container's options exactly as started.
+TEST_F(ContainerAssets, ContainersTableShowsOptionsAsStarted) {
+  const std::string limited = "vigil-assets-limited", priv = "vigil-assets-priv";
+  auto cleanup = [&] { Sh("podman rm -f -t 0 " + limited + " " + priv + " >/dev/null 2>&1"); };
+  cleanup();
+  int rc = 0;
+  std::string out = Sh("podman run -d --name " + limited +
+                           " --network none --cap-add SYS_PTRACE --pids-limit 77 -m 64m --cpus 1.5"
+                           " --read-only -v /tmp:/hosttmp:ro --uidmap 0:100000:65536"
+                           " --gidmap 0:100000:65536 localhost/bb:1 sleep 120 2>&1",
+                       &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string limited_id = out;
+  out = Sh("podman run -d --name " + priv + " --network none --privileged -v /:/host:ro "
+           "localhost/bb:1 sleep 120 2>&1", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string priv_id = out;
+
+  auto a = Assets::OpenHost();
+  ASSERT_TRUE(a.ok());
+  AssetTable t = (*a)->Collect("containers");
+  cleanup();
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  auto row_of = [&](const std::string& id) -> const std::vector<AssetValue>* {
+    for (const auto& r : t.rows)
+      if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("id"))]) == id) return &r;
+    return nullptr;
+  };
+  auto cell = [&](const std::vector<AssetValue>* r, const char* col) {
+    return AssetValueToString((*r)[static_cast<size_t>(t.ColumnIndex(col))]);
+  };
+  const auto* l = row_of(limited_id);
+  const auto* p = row_of(priv_id);
+  ASSERT_NE(l, nullptr) << "container " << limited_id << " missing";
+  ASSERT_NE(p, nullptr) << "container " << priv_id << " missing";
+  EXPECT_EQ(cell(l, "name"), limited);
+  EXPECT_EQ(cell(l, "runtime"), "podman");
+  EXPECT_EQ(cell(l, "image"), "localhost/bb:1");
+  EXPECT_EQ(cell(l, "privileged"), "0");
+  EXPECT_NE(cell(l, "capabilities").find("CAP_SYS_PTRACE"), std::string::npos);
+  EXPECT_EQ(cell(l, "capabilities").find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_EQ(cell(l, "pids_limit"), "77");
+  EXPECT_EQ(cell(l, "memory_limit"), std::to_string(64 << 20));
+  EXPECT_EQ(cell(l, "cpus"), "1.50");
+  EXPECT_EQ(cell(l, "readonly_rootfs"), "1");
+  EXPECT_EQ(cell(l, "user_namespace"), "1");
+  EXPECT_EQ(cell(l, "uid_mappings"), "0:100000:65536");
+  EXPECT_EQ(cell(l, "gid_mappings"), "0:100000:65536");
+  EXPECT_NE(cell(l, "mounts").find("/tmp:/hosttmp:ro"), std::string::npos) << cell(l, "mounts");
+  EXPECT_EQ(cell(l, "host_namespaces").find("network"), std::string::npos);
+  EXPECT_EQ(cell(l, "seccomp"), "1");
+
+  EXPECT_EQ(cell(p, "privileged"), "1");
+  EXPECT_NE(cell(p, "capabilities").find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_NE(cell(p, "mounts").find("/:/host:ro"), std::string::npos);
+  EXPECT_EQ(cell(p, "user_namespace"), "0");
+  EXPECT_EQ(cell(p, "readonly_rootfs"), "0");
+  EXPECT_EQ(cell(p, "pids_limit").empty() || cell(p, "pids_limit") != "77", true);
+  EXPECT_EQ(cell(p, "seccomp"), "0") << "--privileged disables seccomp";
+
+  // Through the container itself: only that container.
+  auto c = Assets::OpenContainer(pid_);
+  ASSERT_TRUE(c.ok());
+  AssetTable own = (*c)->Collect("containers");
+  ASSERT_EQ(own.rows.size(), 1u);
+  EXPECT_EQ(AssetValueToString(own.rows[0][static_cast<size_t>(own.ColumnIndex("name"))]), kName);
+}
+
 }  // namespace
 }  // namespace vigil
