@@ -128,6 +128,12 @@ class VIGIL_EXPORT Assets {
   // SQLite's message; a table that fails makes the query fail with its status.
   Result<AssetTable> Query(std::string_view sql);
 
+  // Collects `tables` (empty: every table CollectAll would) and writes them
+  // to a SQLite file at `path` (replaced atomically), one SQL table per asset
+  // table plus `_vigil_snapshot` (key/value: time, target, vigil version).
+  // Tables that failed are recorded with their error and skipped by diffs.
+  Status Snapshot(const std::string& path, const std::vector<std::string>& tables = {});
+
   // "host", "root /srv/rootfs" or "container pid 1234".
   const std::string& target() const;
 
@@ -137,6 +143,30 @@ class VIGIL_EXPORT Assets {
   explicit Assets(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// One difference between two snapshots.
+struct AssetChange {
+  std::string table;
+  enum class Kind : uint8_t { kAdded = 0, kRemoved = 1, kChanged = 2 };
+  Kind kind = Kind::kAdded;
+  // The row's identity in its table ("username=alice", "tcp 0.0.0.0:22").
+  std::string key;
+  // What changed, in words: "new user 'toor' with uid 0", "version 1.0 -> 1.1".
+  std::string summary;
+  // Notable for security (a new uid 0 account, a new SUID file, a new
+  // listening port, a container started privileged, a new sudo rule, a new
+  // authorized key, ld.so.preload): consumers may alert on these.
+  bool notable = false;
+};
+
+VIGIL_EXPORT std::string_view AssetChangeKindName(AssetChange::Kind kind);  // added/removed/changed
+
+// Compares two snapshot files written by Assets::Snapshot. Only tables
+// present in both are compared; volatile tables (processes) and columns
+// (pids, socket inodes, line numbers) are not. Changes are sorted by table,
+// then key.
+VIGIL_EXPORT Result<std::vector<AssetChange>> DiffAssetSnapshots(const std::string& old_path,
+                                                                 const std::string& new_path);
 
 // Text form of a value: "" for NULL, decimal for integers.
 VIGIL_EXPORT std::string AssetValueToString(const AssetValue& value);

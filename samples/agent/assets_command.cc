@@ -16,12 +16,16 @@ namespace {
 
 constexpr const char kAssetsUsage[] =
     "usage: vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json] [--list]\n"
+    "       vigil assets [TABLE...] [--root PATH | --container PID] --snapshot FILE\n"
+    "       vigil assets --diff OLD NEW [--json]\n"
     "  TABLE...          tables to print (default: every table that applies)\n"
     "  --root PATH       inventory an unpacked root filesystem instead of the host\n"
     "  --container PID   inventory the container process PID belongs to\n"
     "  --query SQL       run one SQL select over the tables (SQLite dialect)\n"
     "  --json            one JSON object per table (default: tab-separated text)\n"
-    "  --list            list the tables and their columns\n";
+    "  --list            list the tables and their columns\n"
+    "  --snapshot FILE   write the tables to FILE (SQLite) for a later --diff\n"
+    "  --diff OLD NEW    print what changed between two snapshots (notable changes marked '!')\n";
 
 // Text output: a header line with the column names, then one line per row,
 // tab-separated; control characters in values are escaped so that a hostile
@@ -55,7 +59,7 @@ void PrintText(const vigil::AssetTable& t) {
 
 int AssetsCommand(int argc, char** argv) {
   std::vector<std::string> tables;
-  std::string root, query;
+  std::string root, query, snapshot, diff_old, diff_new;
   uint32_t container = 0;
   bool json = false, list = false;
   for (int i = 0; i < argc; ++i) {
@@ -71,6 +75,11 @@ int AssetsCommand(int argc, char** argv) {
     else if (a == "--container") container = static_cast<uint32_t>(strtoul(value("--container"), nullptr, 10));
     else if (a == "--query") query = value("--query");
     else if (a == "--json") json = true;
+    else if (a == "--snapshot") snapshot = value("--snapshot");
+    else if (a == "--diff") {
+      diff_old = value("--diff");
+      diff_new = value("--diff");
+    }
     else if (a == "--list") list = true;
     else if (a == "--help" || a == "-h") {
       fputs(kAssetsUsage, stdout);
@@ -91,6 +100,32 @@ int AssetsCommand(int argc, char** argv) {
                c.type == vigil::AssetColumnType::kInteger ? "integer" : "text", c.description.c_str());
     }
     return 0;
+  }
+  if (!diff_old.empty()) {
+    auto changes = vigil::DiffAssetSnapshots(diff_old, diff_new);
+    if (!changes.ok()) {
+      fprintf(stderr, "vigil: assets: %s\n", changes.status().ToString().c_str());
+      return 1;
+    }
+    for (const auto& c : *changes) {
+      if (json) {
+        vigil::AssetTable t;  // reuse the JSON writer's escaping for one object
+        t.name = "change";
+        t.columns = {{"table", vigil::AssetColumnType::kText, ""},
+                     {"change", vigil::AssetColumnType::kText, ""},
+                     {"key", vigil::AssetColumnType::kText, ""},
+                     {"summary", vigil::AssetColumnType::kText, ""},
+                     {"notable", vigil::AssetColumnType::kInteger, ""}};
+        t.rows.push_back({c.table, std::string(vigil::AssetChangeKindName(c.kind)), c.key, c.summary,
+                          static_cast<int64_t>(c.notable)});
+        printf("%s\n", vigil::AssetTableToJson(t).c_str());
+      } else {
+        printf("%c %-8s %-16s %s\n", c.notable ? '!' : ' ',
+               std::string(vigil::AssetChangeKindName(c.kind)).c_str(), c.table.c_str(),
+               c.summary.c_str());
+      }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
   }
   if (!root.empty() && container) {
     fprintf(stderr, "vigil: assets: --root and --container exclude each other\n");
@@ -113,6 +148,14 @@ int AssetsCommand(int argc, char** argv) {
       PrintText(t);
     }
   };
+  if (!snapshot.empty()) {
+    vigil::Status s = (*assets)->Snapshot(snapshot, tables);
+    if (!s.ok()) {
+      fprintf(stderr, "vigil: assets: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
   if (!query.empty()) {
     auto r = (*assets)->Query(query);
     if (!r.ok()) {

@@ -302,6 +302,46 @@ TEST_F(RootFsTest, SuidBinsFoundWithoutFollowingLinks) {
   EXPECT_NE(cut.warnings[0].find("walk budget"), std::string::npos);
 }
 
+TEST_F(RootFsTest, SnapshotsAndDiffs) {
+  Write("etc/shadow", "root:*:19000:0:99999:7:::\nimg:$6$x$y:19000:0:99999:7:::\n");
+  Write("usr/bin/tool", "x");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  const std::string before = (root_ / "before.db").string(), after = (root_ / "after.db").string();
+  ASSERT_TRUE(a->Snapshot(before, {"users", "deb_packages", "suid_bins", "shadow", "groups"}).ok());
+  // Between the two looks: a second uid-0 account, a new SUID file, an
+  // upgraded package, a removed group, an emptied password.
+  Write("etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nimg:x:1234:1234::/home/img:/bin/sh\ntoor:x:0:0::/:/bin/sh\n");
+  Write("etc/group", "root:x:0:\n");
+  Write("etc/shadow", "root:*:19000:0:99999:7:::\nimg::19001:0:99999:7:::\n");
+  ASSERT_EQ(chmod((root_ / "usr/bin/tool").c_str(), 04755), 0);
+  Write("var/lib/dpkg/status",
+        "Package: tool\nStatus: install ok installed\nVersion: 1.1\nArchitecture: all\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 0.9\n");
+  ASSERT_TRUE(a->Snapshot(after, {"users", "deb_packages", "suid_bins", "shadow", "groups"}).ok());
+  auto diff = DiffAssetSnapshots(before, after);
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  std::vector<std::string> got;
+  for (const AssetChange& c : *diff)
+    got.push_back(std::string(c.notable ? "!" : " ") + c.table + " " +
+                  std::string(AssetChangeKindName(c.kind)) + " " + c.summary);
+  EXPECT_EQ(got, (Lines{" deb_packages changed version 1.0 -> 1.1",
+                        " groups removed removed groupname=img",
+                        "!shadow changed password_status set -> empty, hash_algorithm sha512crypt -> , "
+                        "last_change 19000 -> 19001",
+                        "!suid_bins added new path=/usr/bin/tool",
+                        "!users added new username=toor (uid 0)"}));
+  // No change: no differences. A file that is not a snapshot: a clear error.
+  auto same = DiffAssetSnapshots(after, after);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->empty());
+  Write("garbage.db", "not sqlite");
+  auto bad = DiffAssetSnapshots(before, (root_ / "garbage.db").string());
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("garbage.db"), std::string::npos) << bad.status().ToString();
+}
+
 TEST(AssetsDoc, IsUpToDate) {
   testing::ExpectGeneratedDocCurrent(std::string(VIGIL_SOURCE_DIR) + "/docs/tables.md",
                                      assets::TablesMarkdown(),
