@@ -117,7 +117,7 @@ struct DetectorOptions {
   // suppressed and counted (DetectorRuleStats::suppressed and the next
   // alert's suppressed_before). Time is the events' own monotonic
   // timestamps, so a replay is limited exactly as the live capture was.
-  // rate_per_second <= 0 disables the limit.
+  // rate_per_second <= 0 disables the limit; a burst of 0 counts as 1.
   double rate_per_second = 10;
   uint32_t burst = 100;
   // Cost sampling: one evaluation in N of each rule is timed (see

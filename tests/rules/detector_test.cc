@@ -308,6 +308,36 @@ TEST_F(DetectorTest, StatsAndSampledCost) {
   EXPECT_EQ(untimed.stats().alerts, 2u);
 }
 
+TEST_F(DetectorTest, CostSampledPerRuleSoRareTypesAreTimed) {
+  RuleLoader loader;
+  loader.AddString("types.yaml",
+                   "- rule: Opens\n  desc: d\n  condition: evt.type = openat\n  output: o\n"
+                   "  priority: INFO\n"
+                   "- rule: Execs\n  desc: d\n  condition: evt.type = execve\n  output: e\n"
+                   "  priority: INFO\n");
+  auto set = loader.Compile();
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  DetectorOptions o = Opts();
+  o.cost_sample_every = 64;
+  Detector det(*set, o, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    OwnedEvent e = Open("/etc/hosts");
+    det.Process(*e);
+  }
+  HeaderSpec h;
+  h.type = schema::EventType::Exec;
+  h.syscall = SYS_execve;
+  OwnedEvent exec(&world.ctx, BuildEvent(h, "cat", Body::Exec, [](flatbuffers::FlatBufferBuilder& fbb) {
+                    return schema::CreateExec(fbb, fbb.CreateString("/usr/bin/cat")).Union();
+                  }));
+  det.Process(*exec);
+  DetectorStats s = det.stats();
+  EXPECT_EQ(s.rules[0].evaluations, 100u);
+  EXPECT_EQ(s.rules[0].timed_evaluations, 2u);  // evaluations 1 and 65
+  EXPECT_EQ(s.rules[1].evaluations, 1u);
+  EXPECT_EQ(s.rules[1].timed_evaluations, 1u);  // its first evaluation, though the 101st event
+}
+
 TEST_F(DetectorTest, CaptureOptionsForAddsLifecycle) {
   CaptureOptions base;
   base.container_only = true;
