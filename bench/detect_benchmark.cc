@@ -124,6 +124,11 @@ uint64_t Record(const std::string& path, double seconds, const std::string& dir)
   }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
+  for (int i = 0; i < 16; ++i) {  // what the killed workload may have left
+    const std::string f = dir + "/f" + std::to_string(i);
+    unlink(f.c_str());
+    unlink((f + ".renamed").c_str());
+  }
   (void)(*cap)->Poll(std::chrono::milliseconds(200), count);
   printf("event mix:");
   for (vigil::EventType t : vigil::AllEventTypes()) {
