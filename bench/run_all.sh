@@ -24,7 +24,7 @@ MAX_LOAD="${MAX_LOAD:-1.0}"
 WAIT_S="${WAIT_S:-600}"
 
 if [ "$(id -u)" != 0 ]; then echo "run_all.sh: needs root (live eBPF capture)" >&2; exit 2; fi
-for b in syscall_overhead_benchmark capture_throughput rss_10k_processes capture_sink; do
+for b in syscall_overhead_benchmark capture_throughput rss_10k_processes capture_sink detect_benchmark; do
   [ -x "$B/$b" ] || { echo "run_all.sh: $B/$b not built" >&2; exit 2; }
 done
 
@@ -47,10 +47,12 @@ if [ "${QUICK:-0}" = 1 ]; then
   GB_ARGS=(--passes=2 --benchmark_min_time=0.1)
   TP_ARGS=(--step-seconds 1)
   REDIS_ENV=(ROUNDS=2 REQUESTS=50000)
+  DT_ARGS=(--seconds 1 --rounds 2)
 else
   GB_ARGS=(--passes=8 --benchmark_min_time=0.3)
   TP_ARGS=(--step-seconds 3)
   REDIS_ENV=(ROUNDS=6)
+  DT_ARGS=(--seconds 3 --rounds 5)
 fi
 
 {
@@ -85,6 +87,9 @@ if [ -z "${AGENT:-}" ] && [ -x "$BUILD/samples/agent/vigil" ]; then
   run redis_overhead_sink env "${REDIS_ENV[@]}" AGENT=sink "$HERE/redis_overhead.sh" "$BUILD"
   { grep '^#' "$OUT/redis_overhead_sink.txt"; sed -n '/^SUMMARY/,$p' "$OUT/redis_overhead_sink.txt"; } || true
 fi
+
+run detect_benchmark "$B/detect_benchmark" "${DT_ARGS[@]}"
+cat "$OUT/detect_benchmark.txt"
 
 run rss_10k_processes "$B/rss_10k_processes"
 cat "$OUT/rss_10k_processes.txt"

@@ -7,6 +7,10 @@
 // frozen) before the GIL is taken again, so Python may keep it for as long
 // as it likes. A capture is used by one Python thread at a time (others get
 // an error), except stop() and stats(), which any thread may call.
+//
+// Detection: Detector.poll(capture, timeout) runs the capture and the rules
+// natively with the GIL released (events never cross into Python) and
+// returns the alerts found, each an immutable copy.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -18,7 +22,9 @@
 #include <vector>
 
 #include "vigil/capture.hpp"
+#include "vigil/detect.hpp"
 #include "vigil/event.hpp"
+#include "vigil/rules.hpp"
 #include "vigil/fields.hpp"
 #include "vigil/status.hpp"
 #include "vigil/version.hpp"
@@ -37,6 +43,7 @@ struct Exceptions {
   PyObject* permission_denied = nullptr;
   PyObject* unavailable = nullptr;
   PyObject* data_loss = nullptr;
+  PyObject* rule_error = nullptr;
 };
 Exceptions g_exc;
 
@@ -102,6 +109,7 @@ class PyEvent {
     return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
   }
   py::str json() const { return Str(ev_->ToJson()); }
+  const vigil::Event& event() const { return *ev_; }
 
   // Unknown or malformed names raise (KeyError-like NotFoundError); a field
   // that does not apply to this event is None.
@@ -263,6 +271,17 @@ class PyCapture {
     return d;
   }
 
+  // Runs fn(Capture&) as next() would: call without the GIL; the status says
+  // why it could not run (in use by another thread, closed).
+  template <typename F>
+  vigil::Status WithCapture(F&& fn) {
+    std::unique_lock<std::mutex> lock(use_mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return vigil::InvalidArgumentError("capture is in use by another thread");
+    auto cap = Get();
+    if (!cap) return vigil::InvalidArgumentError("capture is closed");
+    return fn(*cap);
+  }
+
  private:
   std::shared_ptr<vigil::Capture> Get() const {
     std::lock_guard<std::mutex> lock(ptr_mu_);
@@ -272,6 +291,287 @@ class PyCapture {
   std::mutex use_mu_;          // held (without the GIL) by next() and close()
   mutable std::mutex ptr_mu_;  // guards cap_ itself, for stop()/stats() from any thread
   std::shared_ptr<vigil::Capture> cap_;
+};
+
+
+// ---- rules, detector, alerts, filters ------------------------------------------------
+
+py::dict DiagDict(const vigil::RuleDiagnostic& d) {
+  py::dict o;
+  o["severity"] = d.severity == vigil::RuleDiagnostic::Severity::kError ? "error" : "warning";
+  o["file"] = Str(d.file);
+  o["line"] = d.line;
+  o["column"] = d.column;
+  o["item"] = Str(d.item);
+  o["message"] = Str(d.message);
+  o["text"] = Str(d.ToString());
+  return o;
+}
+
+// RuleError (an InvalidArgumentError): the first error's position as
+// attributes, every diagnostic in `diagnostics`.
+[[noreturn]] void RaiseRuleError(const vigil::Status& st,
+                                 const std::vector<vigil::RuleDiagnostic>& diags) {
+  py::object exc = py::reinterpret_borrow<py::object>(g_exc.rule_error)(Str(st.ToString()));
+  py::list all;
+  const vigil::RuleDiagnostic* first = nullptr;
+  for (const auto& d : diags) {
+    all.append(DiagDict(d));
+    if (!first && d.severity == vigil::RuleDiagnostic::Severity::kError) first = &d;
+  }
+  exc.attr("diagnostics") = all;
+  exc.attr("file") = first ? py::object(Str(first->file)) : py::none();
+  exc.attr("line") = first ? py::object(py::int_(first->line)) : py::none();
+  exc.attr("column") = first ? py::object(py::int_(first->column)) : py::none();
+  PyErr_SetObject(g_exc.rule_error, exc.ptr());
+  throw py::error_already_set();
+}
+
+class PyRules {
+ public:
+  PyRules(std::shared_ptr<const vigil::RuleSet> set) : set_(std::move(set)) {}
+
+  static std::unique_ptr<PyRules> Load(const std::vector<std::string>& files,
+                                       const std::vector<std::pair<std::string, std::string>>& strings,
+                                       bool with_default, bool strict) {
+    vigil::RuleLoader loader;
+    if (with_default) loader.AddString("vigil_rules.yaml", std::string(vigil::DefaultRulesYaml()));
+    for (const auto& f : files)
+      if (vigil::Status st = loader.AddFile(f); !st.ok()) Raise(st);
+    for (const auto& [name, content] : strings) loader.AddString(name, content);
+    vigil::RuleCompileOptions o;
+    o.strict = strict;
+    std::optional<vigil::Result<std::shared_ptr<const vigil::RuleSet>>> set;
+    {
+      py::gil_scoped_release release;  // large rule files take a while
+      set.emplace(loader.Compile(o));
+    }
+    if (!set->ok()) RaiseRuleError(set->status(), loader.diagnostics());
+    return std::make_unique<PyRules>(**set);
+  }
+
+  py::list Rules() const {
+    py::list out;
+    for (const vigil::RuleInfo& r : set_->rules()) {
+      py::dict d;
+      d["name"] = Str(r.name);
+      d["description"] = Str(r.description);
+      d["condition"] = Str(r.condition);
+      d["output"] = Str(r.output);
+      d["priority"] = Str(vigil::RulePriorityName(r.priority));
+      py::list tags;
+      for (const auto& t : r.tags) tags.append(Str(t));
+      d["tags"] = tags;
+      d["source"] = Str(r.source);
+      d["file"] = Str(r.file);
+      d["line"] = r.line;
+      d["state"] = Str(vigil::RuleStateName(r.state));
+      d["reason"] = Str(r.reason);
+      d["missing"] = r.missing;
+      py::list types;
+      for (auto t : r.event_types) types.append(Str(vigil::EventTypeName(t)));
+      d["event_types"] = types;
+      out.append(d);
+    }
+    return out;
+  }
+  py::list Diagnostics() const {
+    py::list out;
+    for (const auto& d : set_->diagnostics()) out.append(DiagDict(d));
+    return out;
+  }
+  size_t enabled_count() const { return set_->enabled_count(); }
+  std::string capture_events() const {
+    std::string out;
+    for (vigil::EventType t : vigil::CaptureOptionsFor(*set_).events)
+      out += (out.empty() ? "" : ",") + std::string(vigil::EventTypeName(t));
+    return out;
+  }
+  const std::shared_ptr<const vigil::RuleSet>& set() const { return set_; }
+
+ private:
+  std::shared_ptr<const vigil::RuleSet> set_;
+};
+
+py::dict FieldsDict(const std::vector<std::pair<std::string, vigil::FieldValue>>& fields) {
+  py::dict d;
+  for (const auto& [name, value] : fields) d[Str(name)] = ToPython(value);
+  return d;
+}
+
+class PyAlert {
+ public:
+  explicit PyAlert(vigil::Alert a) : a_(std::move(a)) {}
+  py::str rule() const { return Str(a_.rule_name); }
+  uint32_t rule_index() const { return a_.rule; }
+  py::str priority() const { return Str(vigil::RulePriorityName(a_.priority)); }
+  uint64_t time_ns() const { return a_.wall_time_ns; }
+  py::str output() const { return Str(a_.output); }
+  py::str source() const { return Str(a_.source); }
+  py::str hostname() const { return Str(a_.hostname); }
+  py::list tags() const {
+    py::list l;
+    for (const auto& t : a_.tags) l.append(Str(t));
+    return l;
+  }
+  py::dict output_fields() const { return FieldsDict(a_.output_fields); }
+  uint64_t suppressed_before() const { return a_.suppressed_before; }
+  py::list ancestry() const {
+    py::list l;
+    for (const auto& p : a_.ancestry) {
+      py::dict d;
+      d["pid"] = p.pid;
+      d["name"] = Str(p.name);
+      d["exepath"] = Str(p.exepath);
+      d["cmdline"] = Str(p.cmdline);
+      l.append(d);
+    }
+    return l;
+  }
+  py::object container() const {
+    if (!a_.container) return py::none();
+    py::dict d;
+    d["id"] = Str(a_.container->id);
+    d["name"] = Str(a_.container->name);
+    d["image"] = Str(a_.container->image);
+    return d;
+  }
+  std::unique_ptr<PyEvent> event() const {
+    if (!a_.event) return nullptr;
+    return std::make_unique<PyEvent>(a_.event->Detach());
+  }
+  py::str ToJson(bool vigil_fields, bool include_event, bool iso8601) const {
+    vigil::AlertJsonOptions o;
+    o.vigil_fields = vigil_fields;
+    o.include_event = include_event;
+    o.iso8601_output_time = iso8601;
+    return Str(a_.ToJson(o));
+  }
+
+ private:
+  vigil::Alert a_;
+};
+
+class PyDetector {
+ public:
+  PyDetector(const PyRules& rules, const vigil::DetectorOptions& o)
+      : det_(rules.set(), o, [this](const vigil::Alert& a) {
+          if (pending_.size() < kMaxPending) pending_.push_back(a); else ++dropped_;
+        }) {}
+
+  py::list Process(const PyEvent& ev) {
+    std::unique_lock<std::mutex> busy(mu_, std::try_to_lock);
+    if (!busy.owns_lock()) Raise(vigil::InvalidArgumentError("detector is in use by another thread"));
+    det_.Process(ev.event());
+    return TakePending();
+  }
+
+  // Runs the capture natively (GIL released) until at least one alert, the
+  // timeout, the end of a recording or stop().
+  py::list Poll(PyCapture& cap, double timeout_s) {
+    RaiseDeferred();
+    if (!(timeout_s > 0)) timeout_s = 0;
+    if (timeout_s > 86400.0 * 365) timeout_s = 86400.0 * 365;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000.0 + 0.5));
+    vigil::Status st;
+    {
+      py::gil_scoped_release release;
+      std::unique_lock<std::mutex> busy(mu_, std::try_to_lock);
+      if (!busy.owns_lock()) {
+        st = vigil::InvalidArgumentError("detector is in use by another thread");
+      } else {
+        st = cap.WithCapture([&](vigil::Capture& c) -> vigil::Status {
+          while (pending_.empty() && !c.at_end()) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline) break;
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+            auto ev = c.Next(std::min(left, std::chrono::milliseconds(100)));
+            if (!ev.ok()) return ev.status();
+            if (*ev) det_.Process(**ev);
+          }
+          return vigil::OkStatus();
+        });
+      }
+    }
+    py::list out = TakePending();  // alerts found before an error are not lost
+    if (!st.ok()) {
+      if (py::len(out) == 0) Raise(st);
+      deferred_ = st;
+    }
+    return out;
+  }
+
+  py::dict Stats() const {
+    vigil::DetectorStats s = det_.stats();
+    py::dict d;
+    d["events"] = s.events;
+    d["alerts"] = s.alerts;
+    d["suppressed"] = s.suppressed;
+    d["dropped"] = dropped_;
+    py::list rules;
+    const auto& infos = det_.rules().rules();
+    for (size_t r = 0; r < s.rules.size(); ++r) {
+      const vigil::DetectorRuleStats& x = s.rules[r];
+      py::dict e;
+      e["rule"] = Str(infos[r].name);
+      e["evaluations"] = x.evaluations;
+      e["matches"] = x.matches;
+      e["alerts"] = x.alerts;
+      e["suppressed"] = x.suppressed;
+      e["timed_evaluations"] = x.timed_evaluations;
+      e["timed_ns"] = x.timed_ns;
+      e["estimated_ns"] = x.EstimatedNs();
+      rules.append(e);
+    }
+    d["rules"] = rules;
+    return d;
+  }
+
+  // An error that Poll met after returning alerts; raised by the next Poll.
+  void RaiseDeferred() {
+    if (deferred_.ok()) return;
+    vigil::Status st = deferred_;
+    deferred_ = vigil::OkStatus();
+    Raise(st);
+  }
+
+ private:
+  // Alerts of one Process/Poll call kept for Python; beyond this they are
+  // counted (stats "dropped"): bounded memory even without a rate limit.
+  static constexpr size_t kMaxPending = 4096;
+
+  py::list TakePending() {
+    py::list out;
+    for (auto& a : pending_) out.append(std::make_unique<PyAlert>(std::move(a)));
+    pending_.clear();
+    return out;
+  }
+
+  vigil::Detector det_;
+  std::vector<vigil::Alert> pending_;
+  uint64_t dropped_ = 0;
+  vigil::Status deferred_;
+  std::mutex mu_;
+};
+
+class PyFilter {
+ public:
+  PyFilter(const std::string& condition, const PyRules* macros) {
+    auto f = vigil::Filter::Compile(condition, macros ? macros->set().get() : nullptr);
+    if (!f.ok()) Raise(f.status());
+    f_.emplace(std::move(*f));
+  }
+  bool Matches(const PyEvent& ev) const { return f_->Matches(ev.event()); }
+  py::list EventTypes() const {
+    py::list l;
+    for (auto t : f_->EventTypes()) l.append(Str(vigil::EventTypeName(t)));
+    return l;
+  }
+
+ private:
+  std::optional<vigil::Filter> f_;
 };
 
 vigil::CaptureOptions MakeOptions(const std::optional<std::string>& events,
@@ -332,6 +632,10 @@ PYBIND11_MODULE(_vigil, m) {
   g_exc.data_loss = NewException(m, "DataLossError", g_exc.error,
                                  "Corrupt or truncated input (the message names the offset).");
 
+  g_exc.rule_error = NewException(
+      m, "RuleError", g_exc.invalid_argument,
+      "Rule files failed to compile: file, line, column of the first error; diagnostics.");
+
   m.def("version", [] { return std::string(vigil::LibraryVersion()); },
         "Version of the loaded libvigil.");
   m.def("schema_version", [] { return vigil::kSchemaVersion; },
@@ -382,10 +686,12 @@ PYBIND11_MODULE(_vigil, m) {
           "open_live",
           [](std::optional<std::string> events, std::vector<uint32_t> exclude_pids,
              bool exclude_self, bool container_only, uint32_t ring_buffer_bytes_per_cpu,
-             uint32_t max_processes, uint32_t max_containers, std::string write_path) {
+             uint32_t max_processes, uint32_t max_containers, std::string write_path,
+             const PyRules* rules) {
             vigil::CaptureOptions o =
                 MakeOptions(events, exclude_pids, exclude_self, container_only,
                             ring_buffer_bytes_per_cpu, max_processes, max_containers, write_path);
+            if (rules && o.events.empty()) o = vigil::CaptureOptionsFor(*rules->set(), o);
             std::optional<vigil::Result<std::unique_ptr<vigil::Capture>>> cap;
             {
               py::gil_scoped_release release;  // loading eBPF and reading /proc take a while
@@ -396,11 +702,13 @@ PYBIND11_MODULE(_vigil, m) {
           py::arg("events") = py::none(), py::arg("exclude_pids") = std::vector<uint32_t>{},
           py::arg("exclude_self") = true, py::arg("container_only") = false,
           py::arg("ring_buffer_bytes_per_cpu") = 0, py::arg("max_processes") = 0,
-          py::arg("max_containers") = 0, py::arg("write_path") = "")
+          py::arg("max_containers") = 0, py::arg("write_path") = "",
+          py::arg("rules") = nullptr)
       .def_static(
           "open_recording",
-          [](std::string path, std::optional<std::string> events) {
+          [](std::string path, std::optional<std::string> events, const PyRules* rules) {
             vigil::CaptureOptions o = MakeOptions(events, {}, true, false, 0, 0, 0, "");
+            if (rules && o.events.empty()) o = vigil::CaptureOptionsFor(*rules->set(), o);
             std::optional<vigil::Result<std::unique_ptr<vigil::Capture>>> cap;
             {
               py::gil_scoped_release release;
@@ -408,7 +716,7 @@ PYBIND11_MODULE(_vigil, m) {
             }
             return Wrap(std::move(*cap));
           },
-          py::arg("path"), py::arg("events") = py::none())
+          py::arg("path"), py::arg("events") = py::none(), py::arg("rules") = nullptr)
       .def("next", &PyCapture::Next, py::arg("timeout") = 0.0,
            "Waits up to `timeout` seconds (GIL released) for the next event; None on timeout, "
            "end or stop.")
@@ -419,4 +727,57 @@ PYBIND11_MODULE(_vigil, m) {
       .def("stats", &PyCapture::Stats)
       .def("features", &PyCapture::Features)
       .def("lookup_process", &PyCapture::LookupProcess, py::arg("pid"));
+
+  py::class_<PyRules>(m, "Rules", "A compiled, immutable rule set.")
+      .def_static("load", &PyRules::Load, py::arg("files") = std::vector<std::string>{},
+                  py::arg("strings") = std::vector<std::pair<std::string, std::string>>{},
+                  py::arg("default") = false, py::arg("strict") = true)
+      .def("rules", &PyRules::Rules)
+      .def("diagnostics", &PyRules::Diagnostics)
+      .def_property_readonly("enabled_count", &PyRules::enabled_count)
+      .def("capture_events", &PyRules::capture_events);
+
+  py::class_<PyAlert>(m, "Alert", "One alert (an immutable copy).")
+      .def_property_readonly("rule", &PyAlert::rule)
+      .def_property_readonly("rule_index", &PyAlert::rule_index)
+      .def_property_readonly("priority", &PyAlert::priority)
+      .def_property_readonly("time_ns", &PyAlert::time_ns)
+      .def_property_readonly("output", &PyAlert::output)
+      .def_property_readonly("source", &PyAlert::source)
+      .def_property_readonly("hostname", &PyAlert::hostname)
+      .def_property_readonly("tags", &PyAlert::tags)
+      .def_property_readonly("output_fields", &PyAlert::output_fields)
+      .def_property_readonly("suppressed_before", &PyAlert::suppressed_before)
+      .def_property_readonly("ancestry", &PyAlert::ancestry)
+      .def_property_readonly("container", &PyAlert::container)
+      .def("event", &PyAlert::event)
+      .def("to_json", &PyAlert::ToJson, py::arg("vigil_fields") = true,
+           py::arg("include_event") = true, py::arg("iso8601_time") = false);
+
+  py::class_<PyDetector>(m, "Detector")
+      .def(py::init([](const PyRules& rules, bool first_match_only, double rate_per_second,
+                       uint32_t burst, uint32_t cost_sample_every, uint32_t max_ancestry,
+                       std::string hostname) {
+             vigil::DetectorOptions o;
+             o.first_match_only = first_match_only;
+             o.rate_per_second = rate_per_second;
+             o.burst = burst;
+             o.cost_sample_every = cost_sample_every;
+             o.max_ancestry = max_ancestry;
+             o.hostname = hostname;
+             return std::make_unique<PyDetector>(rules, o);
+           }),
+           py::arg("rules"), py::arg("first_match_only") = false,
+           py::arg("rate_per_second") = 10.0, py::arg("burst") = 100,
+           py::arg("cost_sample_every") = 64, py::arg("max_ancestry") = 16,
+           py::arg("hostname") = "")
+      .def("process", &PyDetector::Process, py::arg("event"))
+      .def("poll", &PyDetector::Poll, py::arg("capture"), py::arg("timeout") = 0.0)
+      .def("stats", &PyDetector::Stats);
+
+  py::class_<PyFilter>(m, "Filter")
+      .def(py::init<const std::string&, const PyRules*>(), py::arg("condition"),
+           py::arg("rules") = nullptr)
+      .def("matches", &PyFilter::Matches, py::arg("event"))
+      .def("event_types", &PyFilter::EventTypes);
 }

@@ -119,6 +119,7 @@ struct RuleCompileOptions {
 };
 
 class RuleEvaluator;
+class Detector;
 
 // A compiled, immutable set of rules. Thread-safe (all methods are const).
 class VIGIL_EXPORT RuleSet {
@@ -149,6 +150,7 @@ class VIGIL_EXPORT RuleSet {
   friend class RuleLoader;
   friend class RuleEvaluator;
   friend class Filter;
+  friend class Detector;
   explicit RuleSet(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -184,11 +186,22 @@ class VIGIL_EXPORT RuleLoader {
 struct RuleStats {
   uint64_t evaluations = 0;  // events the rule's condition ran on
   uint64_t matches = 0;
+  // Sampled cost (RuleEvaluatorOptions::cost_sample_every): evaluations that
+  // were timed and their total time. Field values are extracted lazily and
+  // shared by the rules of one event, so the first rule that reads a field
+  // is charged for extracting it.
+  uint64_t timed_evaluations = 0;
+  uint64_t timed_ns = 0;
 };
 
 struct RuleEvaluatorOptions {
   // Stop at the first matching rule (in rule order) instead of returning all.
   bool first_match_only = false;
+  // Time one evaluation in N of each rule (0: never; the first evaluation of
+  // each rule is timed). Reading the
+  // clock costs about as much as a cheap rule, so timing every evaluation
+  // would double the cost it measures; sampling keeps the overhead at 1/N.
+  uint32_t cost_sample_every = 0;
 };
 
 // Runs a RuleSet's enabled rules on events. Rules are indexed by event type:

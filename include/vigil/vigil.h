@@ -1,6 +1,7 @@
 /*
  * vigil.h: the C ABI of libvigil, a thin wrapper over the C++ API
- * (include/vigil/capture.hpp, event.hpp, fields.hpp). Compiles as C99 and C++.
+ * (include/vigil/capture.hpp, event.hpp, fields.hpp, rules.hpp, detect.hpp).
+ * Compiles as C99 and C++.
  *
  *   struct vigil_capture *cap = NULL;
  *   VIGIL_OPTS(vigil_capture_opts, opts, .events = "exec,open");
@@ -170,6 +171,8 @@ VIGIL_API vigil_event_category vigil_event_type_category(vigil_event_type type);
 /* A stream of events from the live kernel (eBPF) or from a recording.
  * Destroy with vigil_capture_destroy(). */
 typedef struct vigil_capture vigil_capture;
+/* A compiled rule set (see "rules" below). */
+typedef struct vigil_rules vigil_rules;
 /* One event. Events handed out by a capture belong to it; a detached event
  * (vigil_event_detach) is destroyed with vigil_event_destroy(). */
 typedef struct vigil_event vigil_event;
@@ -198,6 +201,10 @@ struct vigil_capture_opts {
   /* When non-NULL, also write every event and state fact to this file in
    * vigil's recording format (live captures only). */
   const char *write_path;
+  /* When non-NULL and `events` is NULL or "": capture what these rules need
+   * (their event types plus exec/fork/exit for the process table; see
+   * vigil::CaptureOptionsFor). Only read during the open call. */
+  const struct vigil_rules *rules;
 };
 
 /** @brief Starts a live capture (loads and attaches eBPF programs).
@@ -379,6 +386,272 @@ VIGIL_API size_t vigil_field_count(void);
 VIGIL_API int vigil_field_get_info(size_t index, struct vigil_field_info *out);
 /** @brief "string", "int64", ... for a VIGIL_FIELD_* value (static). */
 VIGIL_API const char *vigil_field_type_name(vigil_field_type type);
+
+/* ---- rules --------------------------------------------------------------------
+ * Falco-compatible rule files (docs/rules.md). A loader collects files and
+ * strings, compiles them into an immutable rule set; a detector evaluates a
+ * rule set on events and produces alerts; a filter is one ad-hoc condition.
+ *
+ *   vigil_rules_loader *ld = NULL;
+ *   vigil_rules *rules = NULL;
+ *   vigil_rules_loader_create(&ld);
+ *   vigil_rules_loader_add_default(ld);            // or _add_file / _add_string
+ *   if (vigil_rules_loader_compile(ld, NULL, &rules) < 0) ... // vigil_errmsg(): file:line:col
+ *   VIGIL_OPTS(vigil_capture_opts, copts, .rules = rules);
+ *   vigil_capture_open_live(&copts, &cap);
+ *   VIGIL_OPTS(vigil_detector_opts, dopts, .alert_cb = on_alert, .alert_ctx = me);
+ *   vigil_detector_create(rules, &dopts, &det);
+ *   vigil_detector_run(det, cap, 60000);            // alerts arrive in on_alert
+ *
+ * Threads: a vigil_rules is immutable and may be shared by any threads
+ * (it is reference-counted internally: destroying it while detectors or
+ * filters made from it live is fine). A loader and a detector are used by one
+ * thread at a time; vigil_filter_matches is thread-safe. */
+
+typedef struct vigil_rules_loader vigil_rules_loader;
+typedef struct vigil_detector vigil_detector;
+typedef struct vigil_alert vigil_alert;
+typedef struct vigil_filter vigil_filter;
+
+/* Rule priorities (vigil::RulePriority), most severe first. */
+typedef uint8_t vigil_priority;
+#define VIGIL_PRIORITY_EMERGENCY 0
+#define VIGIL_PRIORITY_ALERT 1
+#define VIGIL_PRIORITY_CRITICAL 2
+#define VIGIL_PRIORITY_ERROR 3
+#define VIGIL_PRIORITY_WARNING 4
+#define VIGIL_PRIORITY_NOTICE 5
+#define VIGIL_PRIORITY_INFORMATIONAL 6
+#define VIGIL_PRIORITY_DEBUG 7
+
+/* Rule states (vigil::RuleState). */
+typedef uint8_t vigil_rule_state;
+#define VIGIL_RULE_ENABLED 0     /* compiled and evaluated */
+#define VIGIL_RULE_DISABLED 1    /* `enabled: false`: compiled, not evaluated */
+#define VIGIL_RULE_UNSUPPORTED 2 /* needs something vigil lacks (reason says what) */
+#define VIGIL_RULE_INVALID 3     /* an error in the rule (see the diagnostics) */
+
+/** @brief "Emergency", ..., "Debug" (Falco's spelling); "unknown" if out of
+ *  range. Static storage. */
+VIGIL_API const char *vigil_priority_name(vigil_priority priority);
+/** @brief "enabled", "disabled", "unsupported", "invalid". Static storage. */
+VIGIL_API const char *vigil_rule_state_name(vigil_rule_state state);
+
+/** @brief Creates an empty loader. Destroy with vigil_rules_loader_destroy().
+ *  @return 0 or -EINVAL (out is NULL). */
+VIGIL_API int vigil_rules_loader_create(vigil_rules_loader **out);
+/** @brief Reads a rule file now (its content is parsed at compile time).
+ *  Later files override and append to earlier ones, as in Falco.
+ *  @return 0, -ENOENT (the message names the file), -EIO, -ENOMEM (> 64 MiB). */
+VIGIL_API int vigil_rules_loader_add_file(vigil_rules_loader *loader, const char *path);
+/** @brief Adds rule file content; `name` stands for the file in diagnostics
+ *  (NULL: "<string>"). Both are copied. @return 0 or -EINVAL. */
+VIGIL_API int vigil_rules_loader_add_string(vigil_rules_loader *loader, const char *name,
+                                           const char *content);
+/** @brief Adds vigil's embedded default ruleset (vigil::DefaultRulesYaml). */
+VIGIL_API int vigil_rules_loader_add_default(vigil_rules_loader *loader);
+
+struct vigil_rules_compile_opts {
+  size_t sz;
+  /* 1: invalid rules are skipped (state VIGIL_RULE_INVALID) and the others
+   * compile. Default 0 (strict): any error fails the compile. */
+  uint8_t lenient;
+};
+
+/** @brief Compiles everything added so far.
+ *  @param opts NULL for defaults
+ *  @param out receives the rule set; destroy with vigil_rules_destroy()
+ *  @return 0, or -EINVAL when a rule, macro or list has an error (strict):
+ *  vigil_errmsg() is "file:line:col: error: rule 'X': ..." and every
+ *  diagnostic is listed by vigil_rules_loader_get_diag(). */
+VIGIL_API int vigil_rules_loader_compile(vigil_rules_loader *loader,
+                                         const struct vigil_rules_compile_opts *opts,
+                                         vigil_rules **out);
+
+struct vigil_rules_diag {
+  size_t sz;           /* set by the caller */
+  uint8_t is_error;    /* 1 error, 0 warning */
+  const char *file;    /* the path or the name given to add_string */
+  int32_t line;        /* 1-based; 0 when unknown */
+  int32_t column;      /* 1-based; 0 when unknown */
+  const char *item;    /* "rule 'X'", "macro 'y'", ... or "" */
+  const char *message;
+  const char *text;    /* the whole diagnostic: "f.yaml:3:14: error: rule 'X': ..." */
+};
+
+/** @brief Number of warnings and errors of the loader's last compile. */
+VIGIL_API size_t vigil_rules_loader_diag_count(const vigil_rules_loader *loader);
+/** @brief Describes diagnostic `index`; strings are valid until the next
+ *  compile or destroy of the loader. @return 0, -ERANGE, -EINVAL. */
+VIGIL_API int vigil_rules_loader_get_diag(const vigil_rules_loader *loader, size_t index,
+                                          struct vigil_rules_diag *out);
+/** @brief Destroys a loader. Ignores NULL and sets *loader to NULL. Rule
+ *  sets it compiled stay valid. */
+VIGIL_API void vigil_rules_loader_destroy(vigil_rules_loader **loader);
+
+/** @brief Number of rules loaded (every state); indices 0..count-1
+ *  identify rules in this API. */
+VIGIL_API size_t vigil_rules_count(const vigil_rules *rules);
+/** @brief Number of rules in state VIGIL_RULE_ENABLED. */
+VIGIL_API size_t vigil_rules_enabled_count(const vigil_rules *rules);
+
+struct vigil_rule_info {
+  size_t sz; /* set by the caller */
+  /* Strings: valid as long as the rule set. */
+  const char *name;
+  const char *description;
+  const char *condition; /* as written, without exceptions */
+  const char *output;    /* the output template */
+  const char *source;    /* "syscall", ... */
+  const char *file;      /* where the rule was first defined */
+  int32_t line;
+  vigil_priority priority;
+  vigil_rule_state state;
+  const char *reason;                /* why not enabled ("" when enabled) */
+  const char *const *tags;           /* tags_cnt NUL-terminated tags */
+  size_t tags_cnt;
+};
+
+/** @brief Describes rule `index`. @return 0, -ERANGE, -EINVAL. */
+VIGIL_API int vigil_rules_get_info(const vigil_rules *rules, size_t index,
+                                   struct vigil_rule_info *out);
+/** @brief Destroys the caller's reference. Ignores NULL, sets *rules to NULL. */
+VIGIL_API void vigil_rules_destroy(vigil_rules **rules);
+
+/* ---- alerts and the detector ------------------------------------------------------ */
+
+/* Called on the thread that runs vigil_detector_process/run, once per alert.
+ * `alert` is valid only during the call (vigil_alert_copy keeps it). */
+typedef void (*vigil_alert_cb)(const vigil_alert *alert, void *ctx);
+
+struct vigil_detector_opts {
+  size_t sz;
+  /* 1: stop at the first matching rule for each event. */
+  uint8_t first_match_only;
+  /* Per-rule rate limit (token bucket over the events' own timestamps):
+   * burst alerts at once, then rate_per_second a second; the excess is
+   * suppressed and counted. 0 = defaults (10/s, burst 100);
+   * no_rate_limit = 1 disables the limit. */
+  double rate_per_second;
+  uint32_t burst;
+  uint8_t no_rate_limit;
+  /* Time one event in N per rule (0 = 64); no_cost_sampling = 1: never. */
+  uint32_t cost_sample_every;
+  uint8_t no_cost_sampling;
+  /* Processes in an alert's ancestry (0 = 16, at most 32). */
+  uint32_t max_ancestry;
+  /* Alert hostname (NULL = gethostname()). Copied. */
+  const char *hostname;
+  /* Delivery: a callback, or (alert_cb NULL) a queue read with
+   * vigil_detector_next_alert holding at most max_queued alerts
+   * (0 = 1024); alerts beyond it are dropped and counted
+   * (vigil_detector_stats.queue_dropped). */
+  vigil_alert_cb alert_cb;
+  void *alert_ctx;
+  uint32_t max_queued;
+};
+
+/** @brief Creates a detector over `rules` (which it keeps a reference to).
+ *  Destroy with vigil_detector_destroy(). @return 0 or -EINVAL. */
+VIGIL_API int vigil_detector_create(const vigil_rules *rules, const struct vigil_detector_opts *opts,
+                                    vigil_detector **out);
+/** @brief Evaluates one event (from a capture, or a detached one).
+ *  @return the number of alerts it produced (delivered or queued), or a
+ *  negative code. */
+VIGIL_API int64_t vigil_detector_process(vigil_detector *det, const vigil_event *ev);
+/** @brief Takes events from `cap` on this thread and processes each, until
+ *  duration_ms (0 = no limit) has passed, vigil_capture_stop() is called
+ *  (from any thread) or a recording ends.
+ *  @return the number of alerts, or a negative code (the capture's error). */
+VIGIL_API int64_t vigil_detector_run(vigil_detector *det, vigil_capture *cap, int64_t duration_ms);
+/** @brief Poll mode (no alert_cb): takes the oldest queued alert.
+ *  @param out receives an alert to destroy with vigil_alert_destroy(), or
+ *  NULL when the queue is empty. @return 1 (an alert), 0 (none), or -EINVAL. */
+VIGIL_API int vigil_detector_next_alert(vigil_detector *det, vigil_alert **out);
+
+struct vigil_detector_stats {
+  size_t sz;
+  uint64_t events;
+  uint64_t alerts;
+  uint64_t suppressed;    /* by the rate limit */
+  uint64_t queue_dropped; /* poll mode: the queue was full */
+};
+VIGIL_API int vigil_detector_get_stats(const vigil_detector *det, struct vigil_detector_stats *out);
+
+struct vigil_rule_stats {
+  size_t sz;
+  uint64_t evaluations;
+  uint64_t matches;
+  uint64_t alerts;
+  uint64_t suppressed;
+  uint64_t timed_evaluations; /* sampled cost: evaluations timed ... */
+  uint64_t timed_ns;          /* ... and their total time */
+  double estimated_ns;        /* timed_ns scaled to every evaluation */
+};
+/** @brief Counters of rule `index` (vigil_rules_get_info's index).
+ *  @return 0, -ERANGE, -EINVAL. */
+VIGIL_API int vigil_detector_get_rule_stats(const vigil_detector *det, size_t index,
+                                            struct vigil_rule_stats *out);
+/** @brief Destroys a detector and its queued alerts. Ignores NULL. */
+VIGIL_API void vigil_detector_destroy(vigil_detector **det);
+
+/* Alert accessors: strings are valid as long as the alert. */
+VIGIL_API const char *vigil_alert_rule_name(const vigil_alert *alert);
+VIGIL_API uint32_t vigil_alert_rule_index(const vigil_alert *alert);
+VIGIL_API vigil_priority vigil_alert_priority(const vigil_alert *alert);
+VIGIL_API uint64_t vigil_alert_time_ns(const vigil_alert *alert);
+/** @brief The rendered output template (without Falco's time/priority prefix). */
+VIGIL_API const char *vigil_alert_output(const vigil_alert *alert);
+VIGIL_API const char *vigil_alert_hostname(const vigil_alert *alert);
+VIGIL_API size_t vigil_alert_tag_count(const vigil_alert *alert);
+/** @brief Tag `index`, NULL if out of range. */
+VIGIL_API const char *vigil_alert_tag(const vigil_alert *alert, size_t index);
+/** @brief Alerts of this rule suppressed since its previous delivered alert. */
+VIGIL_API uint64_t vigil_alert_suppressed_before(const vigil_alert *alert);
+
+struct vigil_alert_process {
+  size_t sz;           /* set by the caller */
+  uint32_t pid;
+  const char *name;    /* valid as long as the alert */
+  const char *exepath;
+  const char *cmdline;
+};
+/** @brief Processes in the ancestry: [0] the process, [1] its parent, ... */
+VIGIL_API size_t vigil_alert_ancestry_count(const vigil_alert *alert);
+VIGIL_API int vigil_alert_get_process(const vigil_alert *alert, size_t index,
+                                      struct vigil_alert_process *out);
+/** @brief The container's full id, name and image; NULL for host processes. */
+VIGIL_API const char *vigil_alert_container_id(const vigil_alert *alert);
+VIGIL_API const char *vigil_alert_container_name(const vigil_alert *alert);
+VIGIL_API const char *vigil_alert_container_image(const vigil_alert *alert);
+/** @brief The event (detached), valid as long as the alert: read its fields
+ *  with vigil_event_field. */
+VIGIL_API const vigil_event *vigil_alert_event(const vigil_alert *alert);
+
+#define VIGIL_ALERT_JSON_NO_VIGIL_FIELDS 1u /* only Falco's keys */
+#define VIGIL_ALERT_JSON_NO_EVENT 2u        /* "vigil" without the event */
+#define VIGIL_ALERT_JSON_ISO8601_TIME 4u    /* ISO 8601 time in "output" */
+/** @brief Falco's JSON alert format (see vigil::Alert::ToJson), with
+ *  VIGIL_ALERT_JSON_* flags. Free with vigil_free(); NULL on error. */
+VIGIL_API char *vigil_alert_to_json(const vigil_alert *alert, uint32_t flags);
+/** @brief Copies an alert (e.g. one passed to a callback) to keep it.
+ *  Destroy with vigil_alert_destroy(). */
+VIGIL_API int vigil_alert_copy(const vigil_alert *alert, vigil_alert **out);
+/** @brief Destroys an alert from vigil_detector_next_alert or
+ *  vigil_alert_copy. Ignores NULL and sets *alert to NULL. */
+VIGIL_API void vigil_alert_destroy(vigil_alert **alert);
+
+/* ---- filters ---------------------------------------------------------------------- */
+
+/** @brief Compiles one condition ("proc.name = bash and fd.name startswith /etc").
+ *  @param macros NULL, or a rule set whose macros and lists it may use
+ *  @param out destroy with vigil_filter_destroy()
+ *  @return 0 or -EINVAL ("condition:1:12: ..." in vigil_errmsg()). */
+VIGIL_API int vigil_filter_compile(const char *condition, const vigil_rules *macros,
+                                   vigil_filter **out);
+/** @brief 1 if the event matches, 0 if not, negative on error. Thread-safe. */
+VIGIL_API int vigil_filter_matches(const vigil_filter *filter, const vigil_event *ev);
+VIGIL_API void vigil_filter_destroy(vigil_filter **filter);
 
 #ifdef __cplusplus
 } /* extern "C" */

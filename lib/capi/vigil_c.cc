@@ -14,8 +14,13 @@
 #include <type_traits>
 #include <vector>
 
+#include <deque>
+#include <optional>
+
 #include "vigil/capture.hpp"
+#include "vigil/detect.hpp"
 #include "vigil/event.hpp"
+#include "vigil/rules.hpp"
 #include "vigil/fields.hpp"
 #include "vigil/status.hpp"
 #include "vigil/version.hpp"
@@ -63,6 +68,13 @@ static_assert(VIGIL_CATEGORY_SLOTS >= VIGIL_CATEGORY_COUNT);
 static_assert(VIGIL_FIELD_ABSTIME == static_cast<int>(vigil::FieldType::kAbsTime));
 static_assert(VIGIL_FIELD_STRING_LIST == static_cast<int>(vigil::FieldType::kStringList));
 static_assert(VIGIL_FIELD_PORT == static_cast<int>(vigil::FieldType::kPort));
+static_assert(VIGIL_PRIORITY_EMERGENCY == static_cast<int>(vigil::RulePriority::kEmergency));
+static_assert(VIGIL_PRIORITY_WARNING == static_cast<int>(vigil::RulePriority::kWarning));
+static_assert(VIGIL_PRIORITY_DEBUG == static_cast<int>(vigil::RulePriority::kDebug));
+static_assert(VIGIL_RULE_ENABLED == static_cast<int>(vigil::RuleState::kEnabled));
+static_assert(VIGIL_RULE_DISABLED == static_cast<int>(vigil::RuleState::kDisabled));
+static_assert(VIGIL_RULE_UNSUPPORTED == static_cast<int>(vigil::RuleState::kUnsupported));
+static_assert(VIGIL_RULE_INVALID == static_cast<int>(vigil::RuleState::kInvalid));
 
 // ---- handles ------------------------------------------------------------------
 
@@ -92,6 +104,12 @@ struct vigil_event {
 struct vigil_capture {
   std::unique_ptr<vigil::Capture> cap;
   vigil_event current;  // the event handed out by the last next/poll
+};
+
+struct vigil_rules {
+  std::shared_ptr<const vigil::RuleSet> set;
+  // NUL-terminated tag arrays for vigil_rule_info, built once per rule.
+  std::vector<std::vector<const char*>> tags;
 };
 
 namespace {
@@ -208,6 +226,8 @@ int ToOptions(const vigil_capture_opts* o, vigil::CaptureOptions* out) {
   if (uint32_t v = VIGIL_GET(o, max_processes, 0u)) out->max_processes = v;
   if (uint32_t v = VIGIL_GET(o, max_containers, 0u)) out->max_containers = v;
   if (const char* w = VIGIL_GET(o, write_path, nullptr)) out->write_path = w;
+  const vigil_rules* rules = VIGIL_GET(o, rules, nullptr);
+  if (rules && out->events.empty()) *out = vigil::CaptureOptionsFor(*rules->set, *out);
   return 0;
 }
 
@@ -573,6 +593,427 @@ const char* vigil_field_type_name(vigil_field_type type) {
     const auto& t = NameTable<kTypes>(
         [](size_t i) { return vigil::FieldTypeName(static_cast<vigil::FieldType>(i)); });
     return t[type].c_str();
+  });
+}
+
+}  // extern "C"
+
+// ---- rules, detector, alerts, filters ------------------------------------------------
+
+struct vigil_rules_loader {
+  vigil::RuleLoader loader;
+  std::vector<std::string> diag_text;  // RuleDiagnostic::ToString, per diagnostic
+};
+
+struct vigil_alert {
+  vigil::Alert alert;
+  vigil_event event;  // a view of alert.event (detached), for the event accessors
+
+  explicit vigil_alert(vigil::Alert a) : alert(std::move(a)) { event.Reset(alert.event.get()); }
+};
+
+struct vigil_detector {
+  std::optional<vigil::Detector> det;
+  vigil_alert_cb cb = nullptr;
+  void* ctx = nullptr;
+  std::deque<std::unique_ptr<vigil_alert>> queue;
+  size_t max_queued = 1024;
+  uint64_t queue_dropped = 0;
+};
+
+struct vigil_filter {
+  std::optional<vigil::Filter> filter;
+};
+
+namespace {
+
+char* DupString(const std::string& s, const char* fn) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!out) {
+    Fail(-ENOMEM, std::string(fn) + ": out of memory");
+    return nullptr;
+  }
+  memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* vigil_priority_name(vigil_priority priority) {
+  return Guard<const char*>("unknown", __func__, [&]() -> const char* {
+    if (priority > VIGIL_PRIORITY_DEBUG) return "unknown";
+    const auto& t = NameTable<VIGIL_PRIORITY_DEBUG + 1>(
+        [](size_t i) { return vigil::RulePriorityName(static_cast<vigil::RulePriority>(i)); });
+    return t[priority].c_str();
+  });
+}
+
+const char* vigil_rule_state_name(vigil_rule_state state) {
+  return Guard<const char*>("unknown", __func__, [&]() -> const char* {
+    if (state > VIGIL_RULE_INVALID) return "unknown";
+    const auto& t = NameTable<VIGIL_RULE_INVALID + 1>(
+        [](size_t i) { return vigil::RuleStateName(static_cast<vigil::RuleState>(i)); });
+    return t[state].c_str();
+  });
+}
+
+int vigil_rules_loader_create(vigil_rules_loader** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!out) return Fail(-EINVAL, "vigil_rules_loader_create: out is NULL");
+    *out = new vigil_rules_loader;
+    return 0;
+  });
+}
+
+int vigil_rules_loader_add_file(vigil_rules_loader* ld, const char* path) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!ld || !path) return Fail(-EINVAL, "vigil_rules_loader_add_file: loader or path is NULL");
+    vigil::Status st = ld->loader.AddFile(path);
+    return st.ok() ? 0 : Fail(st);
+  });
+}
+
+int vigil_rules_loader_add_string(vigil_rules_loader* ld, const char* name, const char* content) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!ld || !content)
+      return Fail(-EINVAL, "vigil_rules_loader_add_string: loader or content is NULL");
+    ld->loader.AddString(name ? name : "<string>", content);
+    return 0;
+  });
+}
+
+int vigil_rules_loader_add_default(vigil_rules_loader* ld) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!ld) return Fail(-EINVAL, "vigil_rules_loader_add_default: loader is NULL");
+    ld->loader.AddString("vigil_rules.yaml", std::string(vigil::DefaultRulesYaml()));
+    return 0;
+  });
+}
+
+int vigil_rules_loader_compile(vigil_rules_loader* ld, const vigil_rules_compile_opts* opts,
+                               vigil_rules** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!ld || !out) return Fail(-EINVAL, "vigil_rules_loader_compile: loader or out is NULL");
+    if (opts && !SizedValid(opts, "vigil_rules_compile_opts")) return -EINVAL;
+    vigil::RuleCompileOptions co;
+    co.strict = VIGIL_GET(opts, lenient, uint8_t{0}) == 0;
+    auto set = ld->loader.Compile(co);
+    ld->diag_text.clear();
+    for (const vigil::RuleDiagnostic& d : ld->loader.diagnostics())
+      ld->diag_text.push_back(d.ToString());
+    if (!set.ok()) return Fail(set.status());
+    auto h = std::make_unique<vigil_rules>();
+    h->set = std::move(*set);
+    for (const vigil::RuleInfo& r : h->set->rules()) {
+      std::vector<const char*> tags;
+      for (const std::string& t : r.tags) tags.push_back(t.c_str());
+      h->tags.push_back(std::move(tags));
+    }
+    *out = h.release();
+    return 0;
+  });
+}
+
+size_t vigil_rules_loader_diag_count(const vigil_rules_loader* ld) {
+  return ld ? ld->diag_text.size() : 0;
+}
+
+int vigil_rules_loader_get_diag(const vigil_rules_loader* ld, size_t index, vigil_rules_diag* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!ld || !out) return Fail(-EINVAL, "vigil_rules_loader_get_diag: loader or out is NULL");
+    if (!OutValid(out, __func__, "vigil_rules_diag")) return -EINVAL;
+    const auto& diags = ld->loader.diagnostics();
+    if (index >= diags.size() || index >= ld->diag_text.size())
+      return Fail(-ERANGE, "vigil_rules_loader_get_diag: index " + std::to_string(index) +
+                               " out of range (" + std::to_string(diags.size()) + " diagnostics)");
+    const vigil::RuleDiagnostic& d = diags[index];
+    ClearUnknownTail(out);
+    VIGIL_SET(out, is_error, uint8_t{d.severity == vigil::RuleDiagnostic::Severity::kError});
+    VIGIL_SET(out, file, d.file.c_str());
+    VIGIL_SET(out, line, static_cast<int32_t>(d.line));
+    VIGIL_SET(out, column, static_cast<int32_t>(d.column));
+    VIGIL_SET(out, item, d.item.c_str());
+    VIGIL_SET(out, message, d.message.c_str());
+    VIGIL_SET(out, text, ld->diag_text[index].c_str());
+    return 0;
+  });
+}
+
+void vigil_rules_loader_destroy(vigil_rules_loader** ld) {
+  if (!ld) return;
+  vigil_rules_loader* h = *ld;
+  *ld = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
+  });
+}
+
+size_t vigil_rules_count(const vigil_rules* rules) { return rules ? rules->set->rules().size() : 0; }
+size_t vigil_rules_enabled_count(const vigil_rules* rules) {
+  return rules ? rules->set->enabled_count() : 0;
+}
+
+int vigil_rules_get_info(const vigil_rules* rules, size_t index, vigil_rule_info* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!rules || !out) return Fail(-EINVAL, "vigil_rules_get_info: rules or out is NULL");
+    if (!OutValid(out, __func__, "vigil_rule_info")) return -EINVAL;
+    const auto& all = rules->set->rules();
+    if (index >= all.size())
+      return Fail(-ERANGE, "vigil_rules_get_info: index " + std::to_string(index) +
+                               " out of range (" + std::to_string(all.size()) + " rules)");
+    const vigil::RuleInfo& r = all[index];
+    const auto& tags = rules->tags[index];
+    ClearUnknownTail(out);
+    VIGIL_SET(out, name, r.name.c_str());
+    VIGIL_SET(out, description, r.description.c_str());
+    VIGIL_SET(out, condition, r.condition.c_str());
+    VIGIL_SET(out, output, r.output.c_str());
+    VIGIL_SET(out, source, r.source.c_str());
+    VIGIL_SET(out, file, r.file.c_str());
+    VIGIL_SET(out, line, static_cast<int32_t>(r.line));
+    VIGIL_SET(out, priority, static_cast<vigil_priority>(r.priority));
+    VIGIL_SET(out, state, static_cast<vigil_rule_state>(r.state));
+    VIGIL_SET(out, reason, r.reason.c_str());
+    VIGIL_SET(out, tags, tags.empty() ? nullptr : tags.data());
+    VIGIL_SET(out, tags_cnt, tags.size());
+    return 0;
+  });
+}
+
+void vigil_rules_destroy(vigil_rules** rules) {
+  if (!rules) return;
+  vigil_rules* h = *rules;
+  *rules = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
+  });
+}
+
+int vigil_detector_create(const vigil_rules* rules, const vigil_detector_opts* opts,
+                          vigil_detector** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!rules || !out) return Fail(-EINVAL, "vigil_detector_create: rules or out is NULL");
+    if (opts && !SizedValid(opts, "vigil_detector_opts")) return -EINVAL;
+    vigil::DetectorOptions o;
+    o.first_match_only = VIGIL_GET(opts, first_match_only, uint8_t{0}) != 0;
+    const double rate = VIGIL_GET(opts, rate_per_second, 0.0);
+    if (rate < 0) return Fail(-EINVAL, "vigil_detector_opts: rate_per_second is negative");
+    if (rate > 0) o.rate_per_second = rate;
+    if (uint32_t b = VIGIL_GET(opts, burst, 0u)) o.burst = b;
+    if (VIGIL_GET(opts, no_rate_limit, uint8_t{0})) o.rate_per_second = 0;
+    if (uint32_t n = VIGIL_GET(opts, cost_sample_every, 0u)) o.cost_sample_every = n;
+    if (VIGIL_GET(opts, no_cost_sampling, uint8_t{0})) o.cost_sample_every = 0;
+    if (uint32_t n = VIGIL_GET(opts, max_ancestry, 0u)) o.max_ancestry = n;
+    if (const char* h = VIGIL_GET(opts, hostname, nullptr)) o.hostname = h;
+    auto h = std::make_unique<vigil_detector>();
+    h->cb = VIGIL_GET(opts, alert_cb, nullptr);
+    h->ctx = VIGIL_GET(opts, alert_ctx, nullptr);
+    if (uint32_t n = VIGIL_GET(opts, max_queued, 0u)) h->max_queued = n;
+    vigil_detector* self = h.get();
+    h->det.emplace(rules->set, o, [self](const vigil::Alert& a) {
+      if (self->cb) {
+        vigil_alert view(a);  // copies: the C view owns what its pointers refer to
+        self->cb(&view, self->ctx);
+        return;
+      }
+      if (self->queue.size() >= self->max_queued) {
+        ++self->queue_dropped;
+        return;
+      }
+      self->queue.push_back(std::make_unique<vigil_alert>(a));
+    });
+    *out = h.release();
+    return 0;
+  });
+}
+
+int64_t vigil_detector_process(vigil_detector* det, const vigil_event* ev) {
+  return Guard<int64_t>(-EFAULT, __func__, [&]() -> int64_t {
+    if (!det || !ev || !ev->ev) return Fail(-EINVAL, "vigil_detector_process: detector or event is NULL");
+    return static_cast<int64_t>(det->det->Process(*ev->ev));
+  });
+}
+
+int64_t vigil_detector_run(vigil_detector* det, vigil_capture* cap, int64_t duration_ms) {
+  return Guard<int64_t>(-EFAULT, __func__, [&]() -> int64_t {
+    if (!det || !cap) return Fail(-EINVAL, "vigil_detector_run: detector or capture is NULL");
+    if (duration_ms < 0) return Fail(-EINVAL, "vigil_detector_run: negative duration");
+    cap->current.Reset(nullptr);  // the capture's current event is about to move on
+    auto n = det->det->Run(*cap->cap, std::chrono::milliseconds(duration_ms));
+    if (!n.ok()) return Fail(n.status());
+    return static_cast<int64_t>(*n);
+  });
+}
+
+int vigil_detector_next_alert(vigil_detector* det, vigil_alert** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!det || !out) return Fail(-EINVAL, "vigil_detector_next_alert: detector or out is NULL");
+    if (det->queue.empty()) return 0;
+    *out = det->queue.front().release();
+    det->queue.pop_front();
+    return 1;
+  });
+}
+
+int vigil_detector_get_stats(const vigil_detector* det, vigil_detector_stats* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!det || !out) return Fail(-EINVAL, "vigil_detector_get_stats: detector or out is NULL");
+    if (!OutValid(out, __func__, "vigil_detector_stats")) return -EINVAL;
+    vigil::DetectorStats s = det->det->stats();
+    ClearUnknownTail(out);
+    VIGIL_SET(out, events, s.events);
+    VIGIL_SET(out, alerts, s.alerts);
+    VIGIL_SET(out, suppressed, s.suppressed);
+    VIGIL_SET(out, queue_dropped, det->queue_dropped);
+    return 0;
+  });
+}
+
+int vigil_detector_get_rule_stats(const vigil_detector* det, size_t index, vigil_rule_stats* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!det || !out) return Fail(-EINVAL, "vigil_detector_get_rule_stats: detector or out is NULL");
+    if (!OutValid(out, __func__, "vigil_rule_stats")) return -EINVAL;
+    vigil::DetectorStats s = det->det->stats();
+    if (index >= s.rules.size())
+      return Fail(-ERANGE, "vigil_detector_get_rule_stats: index " + std::to_string(index) +
+                               " out of range (" + std::to_string(s.rules.size()) + " rules)");
+    const vigil::DetectorRuleStats& r = s.rules[index];
+    ClearUnknownTail(out);
+    VIGIL_SET(out, evaluations, r.evaluations);
+    VIGIL_SET(out, matches, r.matches);
+    VIGIL_SET(out, alerts, r.alerts);
+    VIGIL_SET(out, suppressed, r.suppressed);
+    VIGIL_SET(out, timed_evaluations, r.timed_evaluations);
+    VIGIL_SET(out, timed_ns, r.timed_ns);
+    VIGIL_SET(out, estimated_ns, r.EstimatedNs());
+    return 0;
+  });
+}
+
+void vigil_detector_destroy(vigil_detector** det) {
+  if (!det) return;
+  vigil_detector* h = *det;
+  *det = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
+  });
+}
+
+const char* vigil_alert_rule_name(const vigil_alert* a) { return a ? a->alert.rule_name.c_str() : ""; }
+uint32_t vigil_alert_rule_index(const vigil_alert* a) { return a ? a->alert.rule : 0; }
+vigil_priority vigil_alert_priority(const vigil_alert* a) {
+  return a ? static_cast<vigil_priority>(a->alert.priority) : VIGIL_PRIORITY_DEBUG;
+}
+uint64_t vigil_alert_time_ns(const vigil_alert* a) { return a ? a->alert.wall_time_ns : 0; }
+const char* vigil_alert_output(const vigil_alert* a) { return a ? a->alert.output.c_str() : ""; }
+const char* vigil_alert_hostname(const vigil_alert* a) { return a ? a->alert.hostname.c_str() : ""; }
+size_t vigil_alert_tag_count(const vigil_alert* a) { return a ? a->alert.tags.size() : 0; }
+const char* vigil_alert_tag(const vigil_alert* a, size_t index) {
+  return a && index < a->alert.tags.size() ? a->alert.tags[index].c_str() : nullptr;
+}
+uint64_t vigil_alert_suppressed_before(const vigil_alert* a) {
+  return a ? a->alert.suppressed_before : 0;
+}
+size_t vigil_alert_ancestry_count(const vigil_alert* a) { return a ? a->alert.ancestry.size() : 0; }
+
+int vigil_alert_get_process(const vigil_alert* a, size_t index, vigil_alert_process* out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!a || !out) return Fail(-EINVAL, "vigil_alert_get_process: alert or out is NULL");
+    if (!OutValid(out, __func__, "vigil_alert_process")) return -EINVAL;
+    if (index >= a->alert.ancestry.size())
+      return Fail(-ERANGE, "vigil_alert_get_process: index " + std::to_string(index) +
+                               " out of range (" + std::to_string(a->alert.ancestry.size()) + ")");
+    const vigil::AlertProcess& p = a->alert.ancestry[index];
+    ClearUnknownTail(out);
+    VIGIL_SET(out, pid, p.pid);
+    VIGIL_SET(out, name, p.name.c_str());
+    VIGIL_SET(out, exepath, p.exepath.c_str());
+    VIGIL_SET(out, cmdline, p.cmdline.c_str());
+    return 0;
+  });
+}
+
+const char* vigil_alert_container_id(const vigil_alert* a) {
+  return a && a->alert.container ? a->alert.container->id.c_str() : nullptr;
+}
+const char* vigil_alert_container_name(const vigil_alert* a) {
+  return a && a->alert.container ? a->alert.container->name.c_str() : nullptr;
+}
+const char* vigil_alert_container_image(const vigil_alert* a) {
+  return a && a->alert.container ? a->alert.container->image.c_str() : nullptr;
+}
+const vigil_event* vigil_alert_event(const vigil_alert* a) {
+  return a && a->event.ev ? &a->event : nullptr;
+}
+
+char* vigil_alert_to_json(const vigil_alert* a, uint32_t flags) {
+  return Guard<char*>(nullptr, __func__, [&]() -> char* {
+    if (!a) {
+      Fail(-EINVAL, "vigil_alert_to_json: alert is NULL");
+      return nullptr;
+    }
+    vigil::AlertJsonOptions o;
+    o.vigil_fields = (flags & VIGIL_ALERT_JSON_NO_VIGIL_FIELDS) == 0;
+    o.include_event = (flags & VIGIL_ALERT_JSON_NO_EVENT) == 0;
+    o.iso8601_output_time = (flags & VIGIL_ALERT_JSON_ISO8601_TIME) != 0;
+    return DupString(a->alert.ToJson(o), __func__);
+  });
+}
+
+int vigil_alert_copy(const vigil_alert* a, vigil_alert** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!a || !out) return Fail(-EINVAL, "vigil_alert_copy: alert or out is NULL");
+    *out = new vigil_alert(a->alert);
+    return 0;
+  });
+}
+
+void vigil_alert_destroy(vigil_alert** a) {
+  if (!a) return;
+  vigil_alert* h = *a;
+  *a = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
+  });
+}
+
+int vigil_filter_compile(const char* condition, const vigil_rules* macros, vigil_filter** out) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (out) *out = nullptr;
+    if (!condition || !out) return Fail(-EINVAL, "vigil_filter_compile: condition or out is NULL");
+    auto f = vigil::Filter::Compile(condition, macros ? macros->set.get() : nullptr);
+    if (!f.ok()) return Fail(f.status());
+    auto h = std::make_unique<vigil_filter>();
+    h->filter.emplace(std::move(*f));
+    *out = h.release();
+    return 0;
+  });
+}
+
+int vigil_filter_matches(const vigil_filter* f, const vigil_event* ev) {
+  return Guard(-EFAULT, __func__, [&]() -> int {
+    if (!f || !ev || !ev->ev) return Fail(-EINVAL, "vigil_filter_matches: filter or event is NULL");
+    return f->filter->Matches(*ev->ev) ? 1 : 0;
+  });
+}
+
+void vigil_filter_destroy(vigil_filter** f) {
+  if (!f) return;
+  vigil_filter* h = *f;
+  *f = nullptr;
+  Guard(0, __func__, [&] {
+    delete h;
+    return 0;
   });
 }
 

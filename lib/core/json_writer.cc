@@ -183,6 +183,12 @@ void JsonWriter::Bool(bool value) {
   need_comma_ = true;
 }
 
+void JsonWriter::Raw(std::string_view json) {
+  Separate();
+  out_->append(json);
+  need_comma_ = true;
+}
+
 void JsonWriter::Null() {
   Separate();
   out_->append("null");

@@ -40,6 +40,8 @@ class JsonWriter {
   void Null();
   // RFC 3339 UTC with nanoseconds: "2026-11-27T12:00:00.123456789Z".
   void Time(uint64_t wall_ns);
+  // A complete JSON value written elsewhere (e.g. Event::ToJson()), as is.
+  void Raw(std::string_view json);
 
  private:
   void Separate() {

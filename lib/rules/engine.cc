@@ -1,6 +1,7 @@
 // The public rules API (vigil/rules.hpp): RuleLoader builds a RuleSet from
 // rule files, RuleEvaluator and Filter run compiled conditions on events.
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <new>
@@ -531,6 +532,9 @@ struct RuleEvaluator::Impl {
   rules::FieldCache cache;
   std::vector<uint32_t> matches;
   std::vector<RuleStats> stats;
+  // Per rule: evaluations until the next timed one (per rule, so that rules
+  // on rare event types are sampled too).
+  std::vector<uint32_t> sample_countdown;
 };
 
 RuleEvaluator::RuleEvaluator(std::shared_ptr<const RuleSet> rules, RuleEvaluatorOptions options)
@@ -540,6 +544,7 @@ RuleEvaluator::RuleEvaluator(std::shared_ptr<const RuleSet> rules, RuleEvaluator
   const RuleSet::Impl& set = *impl_->rules->impl_;
   impl_->cache.Resize(set.slots.size());
   impl_->stats.resize(set.infos.size());
+  impl_->sample_countdown.assign(set.infos.size(), 1);  // the first evaluation is timed
   impl_->matches.reserve(16);
 }
 RuleEvaluator::~RuleEvaluator() = default;
@@ -558,10 +563,23 @@ std::span<const uint32_t> RuleEvaluator::Evaluate(const Event& event) {
   std::optional<fields::Enrichment> en;
   if (event.context()) en.emplace(*static_cast<const schema::Event*>(event.table()), event.context());
   rules::EvalContext ctx(event, en ? &*en : nullptr, set.slots, im.cache);
+  const uint32_t sample_every = im.options.cost_sample_every;
   for (uint32_t r : candidates) {
     RuleStats& st = im.stats[r];
     ++st.evaluations;
-    if (!set.compiled[r].pred->Eval(ctx)) continue;
+    bool hit;
+    if (sample_every != 0 && --im.sample_countdown[r] == 0) {
+      im.sample_countdown[r] = sample_every;
+      const auto t0 = std::chrono::steady_clock::now();
+      hit = set.compiled[r].pred->Eval(ctx);
+      const auto dt = std::chrono::steady_clock::now() - t0;
+      ++st.timed_evaluations;
+      st.timed_ns += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count());
+    } else {
+      hit = set.compiled[r].pred->Eval(ctx);
+    }
+    if (!hit) continue;
     ++st.matches;
     im.matches.push_back(r);
     if (im.options.first_match_only) break;
@@ -573,6 +591,7 @@ const RuleSet& RuleEvaluator::rules() const { return *impl_->rules; }
 const std::vector<RuleStats>& RuleEvaluator::stats() const { return impl_->stats; }
 void RuleEvaluator::ResetStats() {
   std::fill(impl_->stats.begin(), impl_->stats.end(), RuleStats{});
+  std::fill(impl_->sample_countdown.begin(), impl_->sample_countdown.end(), 1);
 }
 
 // ---- Filter -------------------------------------------------------------------------

@@ -92,11 +92,22 @@ std::vector<OutputPart> CompileOutput(std::string_view tmpl, std::vector<std::st
 }
 
 std::string RenderOutput(const std::vector<OutputPart>& parts, const Event& event) {
+  return RenderOutput(parts, event, nullptr);
+}
+
+std::string RenderOutput(const std::vector<OutputPart>& parts, const Event& event,
+                         std::vector<std::pair<std::string, FieldValue>>* fields) {
   std::string out;
   const auto& table = *static_cast<const schema::Event*>(event.table());
   std::optional<fields::Enrichment> en;
   if (event.context()) en.emplace(table, event.context());
   const auto body = static_cast<uint8_t>(table.body_type());
+  auto keep = [&](const std::string& name, FieldValue v) {
+    if (!fields) return;
+    for (const auto& [n, _] : *fields)
+      if (n == name) return;
+    fields->emplace_back(name, std::move(v));
+  };
   for (const OutputPart& p : parts) {
     if (!p.is_field) {
       out += p.text;
@@ -107,9 +118,12 @@ std::string RenderOutput(const std::vector<OutputPart>& parts, const Event& even
       if (b == body) ref = &r;
     if (!ref) {
       out += "<NA>";
+      keep(p.text, FieldValue{});
       continue;
     }
-    out += FieldValueToString(en ? fields::Extract(*ref, table, *en) : event.Field(*ref));
+    FieldValue v = en ? fields::Extract(*ref, table, *en) : event.Field(*ref);
+    out += FieldValueToString(v);
+    keep(p.text, std::move(v));
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vigil/event.hpp"
@@ -29,6 +30,11 @@ struct OutputPart {
 std::vector<OutputPart> CompileOutput(std::string_view tmpl, std::vector<std::string>* unknown);
 
 std::string RenderOutput(const std::vector<OutputPart>& parts, const Event& event);
+
+// RenderOutput, also collecting each %field's value (once per name, in
+// template order; fields vigil does not know have an empty value).
+std::string RenderOutput(const std::vector<OutputPart>& parts, const Event& event,
+                         std::vector<std::pair<std::string, FieldValue>>* fields);
 
 }  // namespace vigil::rules
 

@@ -6,7 +6,13 @@
 #  3. a truncated copy of the recording prints the events before the damage,
 #     then fails (exit 1) with an error naming the offset;
 #  4. SIGINT ends a capture cleanly (exit 0);
-#  5. usage errors exit 1 with a message on stderr.
+#  5. usage errors exit 1 with a message on stderr;
+#  6. `vigil rules check`: summary, unsupported rules with their reason,
+#     errors with file:line:col and exit 1;
+#  7. `vigil detect --rules F` alerts once, in Falco's JSON format, for one
+#     real open() of a unique path (and --no-vigil-fields drops "vigil");
+#  8. `vigil detect --read rec.vgl` alerts on the recorded execs of part 1;
+#  9. `vigil detect` with the embedded default rules runs and prints stats.
 # Usage: cli_test.sh <vigil executable> <work dir>
 set -u
 vigil=$1
@@ -102,6 +108,110 @@ grep -q "missing.vgl" usage.err || err "missing recording not named"
 "$vigil" version | grep -q "^vigil [0-9]" || err "vigil version"
 "$vigil" fields | grep -q "^proc.name " || err "vigil fields has no proc.name"
 "$vigil" help | grep -q "usage: vigil" || err "vigil help"
+
+# ---- 6. rules check
+cat > good.yaml <<'EOF2'
+- macro: opened
+  condition: evt.type in (open, openat)
+- rule: Good rule
+  desc: d
+  condition: opened and fd.name = /etc/hostname
+  output: "open %fd.name"
+  priority: NOTICE
+- rule: Needs env
+  desc: d
+  condition: opened and proc.env contains X
+  output: "x"
+  priority: NOTICE
+EOF2
+"$vigil" rules check good.yaml > check.out 2> check.err
+rc=$?
+[ $rc -eq 0 ] || err "rules check of a valid file exited $rc: $(cat check.out check.err)"
+grep -q "^rules: 2 (enabled 1, disabled 0, unsupported 1, invalid 0)" check.out ||
+  err "rules check summary: $(cat check.out)"
+grep -q "^unsupported: rule 'Needs env' (good.yaml:8): vigil lacks field proc.env" check.out ||
+  err "rules check does not list the unsupported rule with its reason: $(cat check.out)"
+printf -- '- rule: Bad\n  desc: d\n  priority: INFO\n  condition: proc.name = = bash\n  output: x\n' > bad.yaml
+"$vigil" rules check good.yaml bad.yaml > check.out 2> check.err
+rc=$?
+[ $rc -eq 1 ] || err "rules check of an invalid file exited $rc, expected 1"
+grep -q "^bad.yaml:4:[0-9]*: error: rule 'Bad'" check.out || err "rules check error has no file:line:col: $(cat check.out)"
+grep -q "invalid 1)" check.out || err "rules check does not count the invalid rule: $(cat check.out)"
+"$vigil" rules check "$work/none.yaml" > /dev/null 2> check.err && err "rules check accepted a missing file"
+grep -q "none.yaml" check.err || err "rules check: missing file not named"
+
+# ---- 7. detect, live
+target="$work/detect-target-$$"
+cat > detect.yaml <<EOF2
+- rule: CLI unique open
+  desc: d
+  condition: evt.type in (open, openat) and fd.name = $target
+  output: "opened %fd.name by %proc.name (pid %proc.pid, parent %proc.pname)"
+  priority: CRITICAL
+  tags: [cli_test]
+EOF2
+"$vigil" detect --rules detect.yaml --duration 4 > detect.out 2> detect.err &
+vpid=$!
+"$vigil" detect --rules detect.yaml --duration 4 --no-vigil-fields > detect_nv.out 2> detect_nv.err &
+vpid2=$!
+sleep 2
+echo x > "$target"
+cat "$target" > /dev/null
+wait $vpid
+rc=$?
+wait $vpid2
+rc2=$?
+[ $rc -eq 0 ] || err "detect exited $rc: $(cat detect.err)"
+[ $rc2 -eq 0 ] || err "detect --no-vigil-fields exited $rc2: $(cat detect_nv.err)"
+# The shell's redirection opens the file for writing and cat opens it for
+# reading: exactly two alerts.
+[ "$(wc -l < detect.out)" -eq 2 ] || err "detect: expected 2 alerts, got: $(cat detect.out)"
+grep -q '"alerts":2' detect.err || err "detect: no stats summary with 2 alerts on stderr: $(tail -1 detect.err)"
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 - detect.out detect_nv.out "$target" <<'EOF2' || err "detect output is not Falco's alert JSON"
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+falco_keys = {"time", "rule", "priority", "source", "hostname", "output", "output_fields", "tags"}
+for a in alerts:
+    assert set(a) == falco_keys | {"vigil"}, sorted(a)
+    assert a["rule"] == "CLI unique open" and a["priority"] == "Critical", a
+    assert a["output_fields"]["fd.name"] == sys.argv[3], a["output_fields"]
+    assert isinstance(a["output_fields"]["proc.pid"], int), a["output_fields"]
+    assert a["output"].split(": Critical opened ")[1].startswith(sys.argv[3]), a["output"]
+    assert a["tags"] == ["cli_test"] and a["source"] == "syscall"
+    anc = a["vigil"]["ancestry"]
+    assert anc[0]["pid"] == a["output_fields"]["proc.pid"] and anc[1]["name"] == a["output_fields"]["proc.pname"], anc
+names = sorted(a["output_fields"]["proc.name"] for a in alerts)
+assert "cat" in names, names  # the other is the shell's redirection
+nv = [json.loads(l) for l in open(sys.argv[2])]
+assert len(nv) == 2 and all(set(a) == falco_keys for a in nv), nv
+EOF2
+fi
+
+# ---- 8. detect over the recording of part 1
+cat > exec.yaml <<EOF2
+- rule: Ran true
+  desc: d
+  condition: evt.type = execve and proc.exepath = $true_path
+  output: "true ran (pid %proc.pid)"
+  priority: INFO
+EOF2
+"$vigil" detect --rules exec.yaml --read rec.vgl > replay_detect.out 2> replay_detect.err
+rc=$?
+[ $rc -eq 0 ] || err "detect --read exited $rc: $(cat replay_detect.err)"
+for p in $tpids; do
+  grep -q "\"output\":\"[^\"]*: Informational true ran (pid $p)\"" replay_detect.out ||
+    err "detect --read: no alert for the recorded exec of pid $p"
+done
+
+# ---- 9. the embedded default rules
+"$vigil" detect --duration 1 > default_detect.out 2> default_detect.err
+rc=$?
+[ $rc -eq 0 ] || err "detect with the default rules exited $rc: $(cat default_detect.err)"
+grep -q '"rules_enabled":[1-9]' default_detect.err || err "detect: default rules not loaded: $(tail -1 default_detect.err)"
+"$vigil" detect --bogus > /dev/null 2> usage.err && err "detect: unknown option accepted"
+"$vigil" detect --rules "$work/none.yaml" > /dev/null 2> usage.err && err "detect: missing rules file accepted"
+grep -q "none.yaml" usage.err || err "detect: missing rules file not named"
 
 [ $fail -eq 0 ] && echo OK
 exit $fail

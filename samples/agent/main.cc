@@ -3,11 +3,15 @@
 //   vigil capture [--duration S] [--events TYPES] [--container-only]
 //                 [--write FILE] [--read FILE] [--stats]
 //   vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json]
+//   vigil detect [--rules FILE...] [--duration S] [--read FILE]
+//                [--container-only] [--no-vigil-fields]
+//   vigil rules check FILE...
 //   vigil fields | version | help
 //
 // `capture` prints one JSON object per event and line on stdout (exactly
 // Event::ToJson, so a replay of a recording prints what the live capture
-// printed). Errors go to stderr with exit status 1, after the events that
+// printed). `detect` prints one alert per line in Falco's JSON alert format
+// (Alert::ToJson); the rules' warnings and a stats summary go to stderr. Errors go to stderr with exit status 1, after the events that
 // came before them. SIGINT/SIGTERM end a capture cleanly: the handler only
 // sets a flag (Capture::Stop is not async-signal-safe), which the loop checks
 // between short waits.
@@ -28,8 +32,10 @@
 
 #include "samples/agent/commands.hpp"
 #include "vigil/capture.hpp"
+#include "vigil/detect.hpp"
 #include "vigil/event.hpp"
 #include "vigil/fields.hpp"
+#include "vigil/rules.hpp"
 #include "vigil/status.hpp"
 #include "vigil/version.hpp"
 
@@ -42,6 +48,8 @@ constexpr const char kUsage[] =
     "  capture   print events as JSON lines (live from the kernel, or from a recording)\n"
     "  assets    inventory tables (users, packages, ports, ...) of the host, a container or a\n"
     "            root filesystem, or an SQL query over them (vigil assets --help)\n"
+    "  detect    evaluate rules on events and print alerts as JSON lines (Falco's format)\n"
+    "  rules check FILE...  validate rule files: counts, unsupported and invalid rules\n"
     "  fields    list the fields events can be queried by (name, type, description)\n"
     "  version   print the library and event schema versions\n"
     "  help      print this help\n"
@@ -54,6 +62,12 @@ constexpr const char kUsage[] =
     "  --write FILE       also record the live capture to FILE\n"
     "  --read FILE        replay FILE (a recording made with --write) instead of the kernel\n"
     "  --stats            print the capture counters as JSON on stderr at the end\n"
+    "\n"
+    "detect options:\n"
+    "  --rules FILE       a rule file (repeatable; later files override earlier ones;\n"
+    "                     default: vigil's embedded default rules)\n"
+    "  --duration S, --read FILE, --container-only   as for capture\n"
+    "  --no-vigil-fields  only Falco's alert keys (no \"vigil\" object)\n"
     "\n"
     "Live capture needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN).\n";
 
@@ -236,6 +250,238 @@ int Capture(int argc, char** argv) {
   return rc;
 }
 
+// ---- detect -----------------------------------------------------------------
+
+struct DetectArgs {
+  std::vector<std::string> rules;
+  std::optional<double> duration_s;
+  std::string read_path;
+  bool container_only = false;
+  bool vigil_fields = true;
+};
+
+int ParseDetectArgs(int argc, char** argv, DetectArgs* out) {
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string value;
+    bool has_inline = false;
+    if (auto eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
+      value = std::string(arg.substr(eq + 1));
+      arg = arg.substr(0, eq);
+      has_inline = true;
+    }
+    auto take = [&](std::string* dst) -> bool {
+      if (has_inline) {
+        *dst = value;
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      *dst = argv[++i];
+      return true;
+    };
+    if (arg == "--rules") {
+      std::string f;
+      if (!take(&f) || f.empty()) return UsageError("--rules needs a file name");
+      out->rules.push_back(f);
+      // `--rules a.yaml b.yaml`: following non-option words are files too.
+      while (!has_inline && i + 1 < argc && argv[i + 1][0] != '-') out->rules.push_back(argv[++i]);
+    } else if (arg == "--duration") {
+      std::string s;
+      if (!take(&s)) return UsageError("--duration needs a number of seconds");
+      char* end = nullptr;
+      double d = strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !(d >= 0))
+        return UsageError("--duration: not a number of seconds: '" + s + "'");
+      out->duration_s = d;
+    } else if (arg == "--read") {
+      if (!take(&out->read_path) || out->read_path.empty())
+        return UsageError("--read needs a file name");
+    } else if (arg == "--container-only" && !has_inline) {
+      out->container_only = true;
+    } else if (arg == "--no-vigil-fields" && !has_inline) {
+      out->vigil_fields = false;
+    } else {
+      return UsageError("detect: unknown option '" + std::string(argv[i]) + "'");
+    }
+  }
+  return 0;
+}
+
+// Loads `files` (or the embedded default rules) and compiles them; warnings
+// go to stderr. Null (after printing the error) on failure.
+std::shared_ptr<const vigil::RuleSet> LoadRules(const std::vector<std::string>& files) {
+  vigil::RuleLoader loader;
+  if (files.empty()) {
+    loader.AddString("vigil_rules.yaml (embedded)", std::string(vigil::DefaultRulesYaml()));
+  }
+  for (const std::string& f : files) {
+    if (vigil::Status s = loader.AddFile(f); !s.ok()) {
+      Fail(s.ToString());
+      return nullptr;
+    }
+  }
+  auto rules = loader.Compile();
+  for (const vigil::RuleDiagnostic& d : loader.diagnostics())
+    fprintf(stderr, "vigil: %s\n", d.ToString().c_str());
+  if (!rules.ok()) {
+    Fail(rules.status().ToString());
+    return nullptr;
+  }
+  return *rules;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// One JSON object on stderr: totals, then every rule that ran, costliest first.
+void PrintDetectStats(const vigil::Detector& det, const vigil::CaptureStats& cs) {
+  vigil::DetectorStats s = det.stats();
+  const auto& infos = det.rules().rules();
+  std::vector<size_t> order;
+  for (size_t r = 0; r < s.rules.size(); ++r)
+    if (s.rules[r].evaluations > 0) order.push_back(r);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return s.rules[a].EstimatedNs() > s.rules[b].EstimatedNs();
+  });
+  std::string out = "{\"events\":" + std::to_string(s.events) +
+                    ",\"alerts\":" + std::to_string(s.alerts) +
+                    ",\"suppressed\":" + std::to_string(s.suppressed) +
+                    ",\"rules_enabled\":" + std::to_string(det.rules().enabled_count()) +
+                    ",\"kernel_drops\":" + std::to_string(cs.kernel_drops_total) + ",\"rules\":[";
+  for (size_t i = 0; i < order.size(); ++i) {
+    const vigil::DetectorRuleStats& r = s.rules[order[i]];
+    if (i) out += ",";
+    out += "{\"rule\":" + JsonString(infos[order[i]].name) +
+           ",\"evaluations\":" + std::to_string(r.evaluations) +
+           ",\"matches\":" + std::to_string(r.matches) + ",\"alerts\":" + std::to_string(r.alerts) +
+           ",\"suppressed\":" + std::to_string(r.suppressed) +
+           ",\"est_ms\":" + std::to_string(r.EstimatedNs() / 1e6) + "}";
+  }
+  out += "]}";
+  fprintf(stderr, "%s\n", out.c_str());
+}
+
+int Detect(int argc, char** argv) {
+  DetectArgs args;
+  if (int rc = ParseDetectArgs(argc, argv, &args)) return rc;
+  std::shared_ptr<const vigil::RuleSet> rules = LoadRules(args.rules);
+  if (!rules) return 1;
+  if (rules->enabled_count() == 0) fprintf(stderr, "vigil: warning: no rule is enabled\n");
+
+  vigil::CaptureOptions base;
+  base.container_only = args.container_only;
+  const vigil::CaptureOptions opts = vigil::CaptureOptionsFor(*rules, base);
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const bool replay = !args.read_path.empty();
+  auto cap = replay ? vigil::Capture::OpenRecording(args.read_path, opts)
+                    : vigil::Capture::OpenLive(opts);
+  if (!cap.ok()) return Fail(cap.status().ToString());
+  vigil::Capture& capture = **cap;
+  if (!replay) {
+    for (const std::string& u : capture.features().unavailable)
+      fprintf(stderr, "vigil: warning: unavailable: %s\n", u.c_str());
+  }
+
+  static char buffer[1 << 16];
+  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+  vigil::AlertJsonOptions json;
+  json.vigil_fields = args.vigil_fields;
+  int rc = 0;
+  vigil::Detector det(rules, {}, [&](const vigil::Alert& a) {
+    if (rc != 0) return;
+    std::string line = a.ToJson(json);
+    line.push_back('\n');
+    if (fwrite(line.data(), 1, line.size(), stdout) != line.size())
+      rc = Fail(std::string("writing to stdout: ") + strerror(errno));
+    else
+      fflush(stdout);  // alerts are rare (rate-limited): deliver each at once
+  });
+
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> deadline;
+  if (args.duration_s)
+    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(*args.duration_s));
+  while (rc == 0 && !g_stop.load(std::memory_order_relaxed)) {
+    auto wait = std::chrono::milliseconds(100);
+    if (deadline) {
+      auto now = Clock::now();
+      if (now >= *deadline) break;
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
+                                std::chrono::milliseconds(1));
+    }
+    auto ev = capture.Next(wait);
+    if (!ev.ok()) {
+      rc = Fail(ev.status().ToString());
+      break;
+    }
+    if (*ev == nullptr) {
+      if (capture.at_end()) break;
+      continue;
+    }
+    det.Process(**ev);
+  }
+  if (fflush(stdout) != 0 && rc == 0) rc = Fail(std::string("writing to stdout: ") + strerror(errno));
+  PrintDetectStats(det, capture.stats());
+  cap->reset();
+  return rc;
+}
+
+// ---- rules check ------------------------------------------------------------
+
+int RulesCheck(int argc, char** argv) {
+  if (argc == 0) return UsageError("rules check needs at least one rule file");
+  vigil::RuleLoader loader;
+  for (int i = 0; i < argc; ++i) {
+    if (argv[i][0] == '-') return UsageError("rules check: unknown option '" + std::string(argv[i]) + "'");
+    if (vigil::Status s = loader.AddFile(argv[i]); !s.ok()) return Fail(s.ToString());
+  }
+  vigil::RuleCompileOptions copts;
+  copts.strict = false;  // report every rule's state, not only the first error
+  auto rules = loader.Compile(copts);
+  size_t errors = 0, warnings = 0;
+  for (const vigil::RuleDiagnostic& d : loader.diagnostics()) {
+    printf("%s\n", d.ToString().c_str());
+    (d.severity == vigil::RuleDiagnostic::Severity::kError ? errors : warnings)++;
+  }
+  if (!rules.ok()) return Fail(rules.status().ToString());
+  size_t count[4] = {0, 0, 0, 0};
+  for (const vigil::RuleInfo& r : (*rules)->rules()) {
+    ++count[static_cast<int>(r.state)];
+    if (r.state == vigil::RuleState::kUnsupported || r.state == vigil::RuleState::kInvalid) {
+      std::string state(vigil::RuleStateName(r.state));
+      printf("%s: rule '%s' (%s:%d): %s\n", state.c_str(), r.name.c_str(), r.file.c_str(), r.line,
+             r.reason.c_str());
+    }
+  }
+  printf("rules: %zu (enabled %zu, disabled %zu, unsupported %zu, invalid %zu); "
+         "%zu errors, %zu warnings\n",
+         (*rules)->rules().size(), count[0], count[1], count[2], count[3], errors, warnings);
+  fflush(stdout);
+  return errors == 0 && count[3] == 0 ? 0 : 1;
+}
+
 int Fields() {
   const auto& fields = vigil::ListFields();
   size_t name_w = 4, type_w = 4;
@@ -272,6 +518,11 @@ int main(int argc, char** argv) {
   std::string_view cmd = argv[1];
   if (cmd == "capture") return Capture(argc - 2, argv + 2);
   if (cmd == "assets") return vigil_cli::AssetsCommand(argc - 2, argv + 2);
+  if (cmd == "detect") return Detect(argc - 2, argv + 2);
+  if (cmd == "rules") {
+    if (argc >= 3 && std::string_view(argv[2]) == "check") return RulesCheck(argc - 3, argv + 3);
+    return UsageError("rules: expected 'rules check FILE...'");
+  }
   if (cmd == "fields") return argc == 2 ? Fields() : UsageError("fields takes no options");
   if (cmd == "version" || cmd == "--version")
     return argc == 2 ? Version() : UsageError("version takes no options");

@@ -367,16 +367,251 @@ static void TestLive(void) {
   CHECK(cap == NULL);
 }
 
+/* ---- rules, detector, alerts, filters ---------------------------------------- */
+
+static void TestRulesErrors(void) {
+  StartPhase("rules: compile errors carry file:line:col");
+  vigil_rules_loader *ld = NULL;
+  vigil_rules *rules = NULL;
+  CHECK_EQ_INT(vigil_rules_loader_create(&ld), 0);
+  /* Line 4, column 31: the ")" that closes nothing. */
+  CHECK_EQ_INT(vigil_rules_loader_add_string(ld, "bad.yaml",
+                                             "- rule: Broken\n"
+                                             "  desc: d\n"
+                                             "  priority: WARNING\n"
+                                             "  condition: proc.name = bash )\n"
+                                             "  output: x\n"
+                                             "- rule: Fine\n"
+                                             "  desc: d\n"
+                                             "  priority: INFO\n"
+                                             "  condition: proc.name = zsh\n"
+                                             "  output: y\n"),
+               0);
+  CHECK_EQ_INT(vigil_rules_loader_compile(ld, NULL, &rules), -EINVAL);
+  CHECK(rules == NULL);
+  CHECK(strstr(vigil_errmsg(), "bad.yaml:4:") != NULL);
+  CHECK(vigil_rules_loader_diag_count(ld) >= 1);
+  VIGIL_OPTS(vigil_rules_diag, d, .is_error = 0);
+  CHECK_EQ_INT(vigil_rules_loader_get_diag(ld, 0, &d), 0);
+  CHECK_EQ_INT(d.is_error, 1);
+  CHECK(d.file && strcmp(d.file, "bad.yaml") == 0);
+  CHECK_EQ_INT(d.line, 4);
+  CHECK_EQ_INT(d.column, 31);
+  CHECK(d.item && strcmp(d.item, "rule 'Broken'") == 0);
+  CHECK(d.text && strncmp(d.text, "bad.yaml:4:31: error:", 21) == 0);
+  CHECK_EQ_INT(vigil_rules_loader_get_diag(ld, 999, &d), -ERANGE);
+
+  /* Lenient: the broken rule is listed as invalid, the other compiles. */
+  VIGIL_OPTS(vigil_rules_compile_opts, lenient, .lenient = 1);
+  CHECK_EQ_INT(vigil_rules_loader_compile(ld, &lenient, &rules), 0);
+  CHECK_EQ_INT(vigil_rules_count(rules), 2);
+  CHECK_EQ_INT(vigil_rules_enabled_count(rules), 1);
+  VIGIL_OPTS(vigil_rule_info, info, .line = 0);
+  CHECK_EQ_INT(vigil_rules_get_info(rules, 0, &info), 0);
+  CHECK(strcmp(info.name, "Broken") == 0);
+  CHECK_EQ_INT(info.state, VIGIL_RULE_INVALID);
+  CHECK(info.reason && info.reason[0] != '\0');
+  CHECK_EQ_INT(vigil_rules_get_info(rules, 1, &info), 0);
+  CHECK(strcmp(info.name, "Fine") == 0);
+  CHECK_EQ_INT(info.state, VIGIL_RULE_ENABLED);
+  CHECK_EQ_INT(info.priority, VIGIL_PRIORITY_INFORMATIONAL);
+  CHECK(strcmp(vigil_priority_name(info.priority), "Informational") == 0);
+  CHECK(strcmp(vigil_rule_state_name(VIGIL_RULE_UNSUPPORTED), "unsupported") == 0);
+  CHECK_EQ_INT(vigil_rules_get_info(rules, 2, &info), -ERANGE);
+  vigil_rules_destroy(&rules);
+  CHECK(rules == NULL);
+  vigil_rules_destroy(&rules);
+
+  CHECK_EQ_INT(vigil_rules_loader_add_file(ld, "/nonexistent/rules.yaml"), -ENOENT);
+  CHECK(strstr(vigil_errmsg(), "/nonexistent/rules.yaml") != NULL);
+  vigil_rules_loader_destroy(&ld);
+  CHECK(ld == NULL);
+
+  vigil_filter *f = NULL;
+  CHECK_EQ_INT(vigil_filter_compile("proc.name = bash and", NULL, &f), -EINVAL);
+  CHECK(f == NULL);
+  CHECK(strstr(vigil_errmsg(), "condition:1:") != NULL);
+  CHECK_EQ_INT(vigil_filter_compile("proc.nosuchfield = 1", NULL, &f), -EINVAL);
+  CHECK_EQ_INT(vigil_detector_create(NULL, NULL, NULL), -EINVAL);
+}
+
+static void TestDefaultRules(void) {
+  StartPhase("rules: the embedded default ruleset and tags");
+  vigil_rules_loader *ld = NULL;
+  vigil_rules *rules = NULL;
+  CHECK_EQ_INT(vigil_rules_loader_create(&ld), 0);
+  CHECK_EQ_INT(vigil_rules_loader_add_default(ld), 0);
+  CHECK_EQ_INT(vigil_rules_loader_compile(ld, NULL, &rules), 0);
+  CHECK(vigil_rules_count(rules) >= 1);
+  CHECK(vigil_rules_enabled_count(rules) >= 1);
+  size_t tagged = 0;
+  for (size_t i = 0; i < vigil_rules_count(rules); ++i) {
+    VIGIL_OPTS(vigil_rule_info, info, .line = 0);
+    CHECK_EQ_INT(vigil_rules_get_info(rules, i, &info), 0);
+    CHECK(info.name && info.name[0] != '\0');
+    CHECK(info.source && strcmp(info.source, "syscall") == 0);
+    if (info.tags_cnt > 0 && info.tags[0] && info.tags[0][0]) ++tagged;
+  }
+  CHECK(tagged >= 1);
+  vigil_rules_destroy(&rules);
+  vigil_rules_loader_destroy(&ld);
+}
+
+struct AlertCount {
+  int n;
+  char rule[128];
+};
+
+static void OnAlert(const vigil_alert *alert, void *ctx) {
+  struct AlertCount *c = (struct AlertCount *)ctx;
+  ++c->n;
+  snprintf(c->rule, sizeof c->rule, "%s", vigil_alert_rule_name(alert));
+}
+
+static void TestDetectLive(void) {
+  StartPhase("detect: live open of a unique path alerts once");
+  char dir[] = "/tmp/vigil-c-detect-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/target", dir);
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "- rule: C unique open\n"
+           "  desc: d\n"
+           "  condition: evt.type in (open, openat) and fd.name = %s\n"
+           "  output: \"opened %%fd.name by %%proc.name\"\n"
+           "  priority: ERROR\n"
+           "  tags: [c_test, T0000]\n",
+           path);
+  vigil_rules_loader *ld = NULL;
+  vigil_rules *rules = NULL;
+  CHECK_EQ_INT(vigil_rules_loader_create(&ld), 0);
+  CHECK_EQ_INT(vigil_rules_loader_add_string(ld, "c.yaml", yaml), 0);
+  CHECK_EQ_INT(vigil_rules_loader_compile(ld, NULL, &rules), 0);
+  vigil_rules_loader_destroy(&ld);
+  if (!rules) return;
+
+  VIGIL_OPTS(vigil_capture_opts, copts, .include_self = 1, .rules = rules);
+  vigil_capture *cap = NULL;
+  CHECK_EQ_INT(vigil_capture_open_live(&copts, &cap), 0);
+  vigil_detector *det = NULL;
+  VIGIL_OPTS(vigil_detector_opts, dopts, .hostname = "c-host");  /* poll mode */
+  CHECK_EQ_INT(vigil_detector_create(rules, &dopts, &det), 0);
+  vigil_rules_destroy(&rules); /* the detector keeps its own reference */
+  if (!cap || !det) {
+    vigil_capture_destroy(&cap);
+    vigil_detector_destroy(&det);
+    return;
+  }
+
+  int fd = open(path, O_CREAT | O_WRONLY, 0600);
+  CHECK(fd >= 0);
+  if (fd >= 0) close(fd);
+  CHECK_EQ_INT(vigil_detector_run(det, cap, 1500), 1);
+
+  vigil_alert *alert = NULL;
+  CHECK_EQ_INT(vigil_detector_next_alert(det, &alert), 1);
+  if (alert) {
+    CHECK(strcmp(vigil_alert_rule_name(alert), "C unique open") == 0);
+    CHECK_EQ_INT(vigil_alert_rule_index(alert), 0);
+    CHECK_EQ_INT(vigil_alert_priority(alert), VIGIL_PRIORITY_ERROR);
+    CHECK(strcmp(vigil_alert_hostname(alert), "c-host") == 0);
+    CHECK_EQ_INT(vigil_alert_tag_count(alert), 2);
+    CHECK(vigil_alert_tag(alert, 1) && strcmp(vigil_alert_tag(alert, 1), "T0000") == 0);
+    CHECK(vigil_alert_tag(alert, 2) == NULL);
+    CHECK(strncmp(vigil_alert_output(alert), "opened ", 7) == 0);
+    CHECK(strstr(vigil_alert_output(alert), path) != NULL);
+    CHECK(vigil_alert_container_id(alert) == NULL);
+    CHECK(vigil_alert_ancestry_count(alert) >= 2);
+    VIGIL_OPTS(vigil_alert_process, p, .pid = 0);
+    CHECK_EQ_INT(vigil_alert_get_process(alert, 0, &p), 0);
+    CHECK_EQ_INT(p.pid, getpid());
+    CHECK_EQ_INT(vigil_alert_get_process(alert, 1, &p), 0);
+    CHECK_EQ_INT(p.pid, getppid());
+    CHECK_EQ_INT(vigil_alert_get_process(alert, 99, &p), -ERANGE);
+
+    char *json = vigil_alert_to_json(alert, 0);
+    CHECK(json != NULL);
+    if (json) {
+      CHECK(strstr(json, "\"rule\":\"C unique open\"") != NULL);
+      CHECK(strstr(json, "\"priority\":\"Error\"") != NULL);
+      CHECK(strstr(json, "\"vigil\":{") != NULL);
+      vigil_free(json);
+    }
+    json = vigil_alert_to_json(alert, VIGIL_ALERT_JSON_NO_VIGIL_FIELDS);
+    CHECK(json != NULL && strstr(json, "\"vigil\"") == NULL);
+    vigil_free(json);
+
+    /* The alert's event is detached: fields, filters and the detector work on it. */
+    const vigil_event *ev = vigil_alert_event(alert);
+    CHECK(ev != NULL);
+    char name[256];
+    CHECK(vigil_event_field_string(ev, "fd.name", name, sizeof name) > 0);
+    CHECK(strcmp(name, path) == 0);
+    vigil_filter *yes = NULL, *no = NULL;
+    char cond[512];
+    snprintf(cond, sizeof cond, "fd.name = %s and proc.pid = %d", path, (int)getpid());
+    CHECK_EQ_INT(vigil_filter_compile(cond, NULL, &yes), 0);
+    CHECK_EQ_INT(vigil_filter_compile("proc.name = no-such-process", NULL, &no), 0);
+    CHECK_EQ_INT(vigil_filter_matches(yes, ev), 1);
+    CHECK_EQ_INT(vigil_filter_matches(no, ev), 0);
+    vigil_filter_destroy(&yes);
+    vigil_filter_destroy(&no);
+    CHECK(yes == NULL);
+
+    /* Callback mode over the same event. */
+    vigil_rules_loader *ld2 = NULL;
+    vigil_rules *rules2 = NULL;
+    CHECK_EQ_INT(vigil_rules_loader_create(&ld2), 0);
+    CHECK_EQ_INT(vigil_rules_loader_add_string(ld2, "c.yaml", yaml), 0);
+    CHECK_EQ_INT(vigil_rules_loader_compile(ld2, NULL, &rules2), 0);
+    struct AlertCount count = {0, ""};
+    VIGIL_OPTS(vigil_detector_opts, cbopts, .alert_cb = OnAlert, .alert_ctx = &count);
+    vigil_detector *det2 = NULL;
+    CHECK_EQ_INT(vigil_detector_create(rules2, &cbopts, &det2), 0);
+    CHECK_EQ_INT(vigil_detector_process(det2, ev), 1);
+    CHECK_EQ_INT(count.n, 1);
+    CHECK(strcmp(count.rule, "C unique open") == 0);
+    vigil_detector_destroy(&det2);
+    vigil_rules_destroy(&rules2);
+    vigil_rules_loader_destroy(&ld2);
+    vigil_alert_destroy(&alert);
+    CHECK(alert == NULL);
+  }
+  CHECK_EQ_INT(vigil_detector_next_alert(det, &alert), 0);
+  CHECK(alert == NULL);
+
+  VIGIL_OPTS(vigil_detector_stats, st, .events = 0);
+  CHECK_EQ_INT(vigil_detector_get_stats(det, &st), 0);
+  CHECK_EQ_INT(st.alerts, 1);
+  CHECK(st.events >= 1);
+  CHECK_EQ_INT(st.queue_dropped, 0);
+  VIGIL_OPTS(vigil_rule_stats, rs, .matches = 0);
+  CHECK_EQ_INT(vigil_detector_get_rule_stats(det, 0, &rs), 0);
+  CHECK_EQ_INT(rs.matches, 1);
+  CHECK_EQ_INT(rs.alerts, 1);
+  CHECK(rs.evaluations >= 1);
+  CHECK_EQ_INT(vigil_detector_get_rule_stats(det, 1, &rs), -ERANGE);
+  vigil_detector_destroy(&det);
+  CHECK(det == NULL);
+  vigil_capture_destroy(&cap);
+  unlink(path);
+  rmdir(dir);
+}
+
 int main(void) {
   TestVersion();
   TestInvalidOptions();
   TestMissingRecording();
   TestDestroy();
   TestFields();
+  TestRulesErrors();
+  TestDefaultRules();
 
   int skipped = 0;
   if (geteuid() == 0) {
     TestLive();
+    TestDetectLive();
   } else {
     const char *ci = getenv("CI");
     if (ci && strcmp(ci, "true") == 0) {

@@ -2,11 +2,8 @@
 // tests/state/podman_env.sh): exec, file and network events from inside the
 // container carry its id, name and image; host processes carry none; the
 // container_only option keeps only the container's events. Needs root+podman.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "tests/capture/test_support.hpp"
@@ -14,32 +11,18 @@
 namespace vigil {
 namespace {
 
+using testing::Shell;
 using testing::Str;
-
-std::string Shell(const std::string& cmd, int* rc = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 512> buf;
-  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int st = pclose(p);
-  if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
 
 class ContainerCaptureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     VIGIL_REQUIRE_ROOT();
-    int rc = 0;
-    Shell(std::string("bash ") + VIGIL_SOURCE_DIR + "/tests/state/podman_env.sh 2>&1", &rc);
-    if (rc != 0) {
+    if (!testing::PodmanReady()) {
       const char* ci = getenv("CI");
       if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
       GTEST_SKIP() << "podman is not usable here";
     }
-    setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
     name_ = "vigil-cap-" + std::to_string(getpid());
     Shell("podman rm -f " + name_ + " >/dev/null 2>&1");
   }

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -65,6 +67,34 @@ inline std::string WaitFor(Capture& cap, const std::function<bool(const Event&)>
   }
   return "";
 }
+
+// Runs a fixed shell command of the test (never one built from untrusted
+// input) and returns its stdout without trailing newlines/spaces; *rc gets
+// the exit status.
+inline std::string Shell(const std::string& cmd, int* rc = nullptr) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 512> buf;
+  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int st = pclose(p);
+  if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+#ifdef VIGIL_SOURCE_DIR
+// Prepares podman for offline tests (tests/state/podman_env.sh: config and
+// the busybox image localhost/bb:1) and points CONTAINERS_CONF at it. False
+// when podman is not usable here.
+inline bool PodmanReady() {
+  int rc = 0;
+  Shell(std::string("bash ") + VIGIL_SOURCE_DIR + "/tests/state/podman_env.sh 2>&1", &rc);
+  if (rc != 0) return false;
+  setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
+  return true;
+}
+#endif
 
 }  // namespace vigil::testing
 

@@ -9,6 +9,14 @@
     for ev in vigil.Capture.open_recording("rec.vgl"):              # until the end
         print(ev.json())
 
+    rules = vigil.Rules.load(["/etc/falco/falco_rules.yaml"])        # or Rules.default()
+    det = vigil.Detector(rules)
+    with vigil.Capture.live(rules=rules) as cap:                     # what the rules need
+        for alert in det.alerts(cap, duration=60):
+            print(alert.to_json())                                   # Falco's JSON alert format
+
+    vigil.Filter("proc.name = bash and fd.name startswith /etc").matches(ev)
+
 This package is the Pythonic half of a two-layer binding: `vigil._vigil` is a
 thin native module over libvigil's C++ API. Waiting for events releases the
 GIL; events are immutable snapshots that stay valid after the next one
@@ -28,11 +36,17 @@ from ._vigil import (  # noqa: F401  (re-exported)
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    RuleError,
     UnavailableError,
 )
 
 __all__ = [
+    "Alert",
     "Capture",
+    "Detector",
+    "Filter",
+    "RuleError",
+    "Rules",
     "DataLossError",
     "Error",
     "Event",
@@ -170,13 +184,15 @@ class Capture:
     @classmethod
     def live(cls, events=None, *, exclude_pids=(), exclude_self=True, container_only=False,
              ring_buffer_bytes_per_cpu=0, max_processes=0, max_containers=0, write_path=None,
-             timeout=None):
+             timeout=None, rules=None):
         """Starts a live capture (root, or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).
 
         events: "exec,open,network" or a list of type/category names (None: all).
         exclude_self: drop this process's own events in the kernel.
         write_path: also record everything to this file (replay with open_recording).
         timeout: default for iteration (see the class docstring).
+        rules: a vigil.Rules; with events=None, capture what the rules need
+        (their event types plus exec/fork/exit for the process table).
         Zero for the sizes means the library default.
         """
         native = _vigil.Capture.open_live(
@@ -188,15 +204,18 @@ class Capture:
             max_processes=max_processes,
             max_containers=max_containers,
             write_path=write_path or "",
+            rules=None if rules is None else rules._rules,
         )
         return cls(native, timeout)
 
     @classmethod
-    def open_recording(cls, path, *, events=None, timeout=None):
+    def open_recording(cls, path, *, events=None, timeout=None, rules=None):
         """Replays a recording. NotFoundError (a FileNotFoundError) names a
         missing file; a truncated file raises DataLossError naming the offset
-        after the events before it were delivered."""
-        return cls(_vigil.Capture.open_recording(str(path), events=_event_list(events)), timeout)
+        after the events before it were delivered. rules: as for live()."""
+        native = _vigil.Capture.open_recording(
+            str(path), events=_event_list(events), rules=None if rules is None else rules._rules)
+        return cls(native, timeout)
 
     def next(self, timeout=0.0):
         """Waits up to `timeout` seconds (GIL released) for the next event.
@@ -269,3 +288,177 @@ class Capture:
 
     def __repr__(self):
         return "<vigil.Capture %s>" % ("closed" if self.closed else "open")
+
+
+class Rules:
+    """A compiled, immutable rule set (Falco's rule language, docs/rules.md).
+
+    Rules.load(files, strings=..., default=...) raises RuleError (a ValueError)
+    whose file, line and column name the first error and whose diagnostics
+    list every warning and error.
+    """
+
+    __slots__ = ("_rules",)
+
+    def __init__(self, native):
+        self._rules = native
+
+    @classmethod
+    def load(cls, files=(), *, strings=(), default=False, strict=True):
+        """Loads rule files in order (later ones override and append).
+
+        files: paths; strings: (name, content) pairs or a dict; default: also
+        load vigil's embedded default rules first; strict=False: invalid rules
+        are skipped (state "invalid") instead of failing the load.
+        """
+        if isinstance(files, (str, bytes)) or hasattr(files, "__fspath__"):
+            files = [files]
+        if isinstance(strings, dict):
+            strings = list(strings.items())
+        return cls(_vigil.Rules.load(files=[str(f) for f in files],
+                                     strings=[(str(n), str(c)) for n, c in strings],
+                                     default=default, strict=strict))
+
+    @classmethod
+    def default(cls):
+        """vigil's embedded default ruleset."""
+        return cls.load(default=True)
+
+    def rules(self):
+        """Every rule, whatever its state: dicts with name, description,
+        condition, output, priority, tags, source, file, line, state
+        ("enabled", "disabled", "unsupported", "invalid"), reason, missing,
+        event_types."""
+        return self._rules.rules()
+
+    def diagnostics(self):
+        """Warnings (and with strict=False errors): dicts with severity,
+        file, line, column, item, message, text."""
+        return self._rules.diagnostics()
+
+    @property
+    def enabled_count(self):
+        return self._rules.enabled_count
+
+    def capture_events(self):
+        """The event types a capture for these rules attaches ("exec,fork,...")."""
+        return self._rules.capture_events()
+
+    def __len__(self):
+        return len(self._rules.rules())
+
+
+class Alert:
+    """One alert: rule, priority, output, fields, ancestry, container, event."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, native):
+        self._a = native
+
+    rule = property(lambda self: self._a.rule, doc="The rule's name.")
+    rule_index = property(lambda self: self._a.rule_index, doc="Index into Rules.rules().")
+    priority = property(lambda self: self._a.priority, doc='Falco\'s spelling: "Critical", ...')
+    time_ns = property(lambda self: self._a.time_ns, doc="The event's time, ns since the epoch.")
+    output = property(lambda self: self._a.output, doc="The rendered output template.")
+    source = property(lambda self: self._a.source)
+    hostname = property(lambda self: self._a.hostname)
+    tags = property(lambda self: self._a.tags)
+    output_fields = property(lambda self: self._a.output_fields,
+                             doc="{field: value} of the template's %fields (None: <NA>).")
+    suppressed_before = property(lambda self: self._a.suppressed_before,
+                                 doc="Alerts of this rule rate-limited since its previous alert.")
+    ancestry = property(lambda self: self._a.ancestry,
+                        doc="[{pid, name, exepath, cmdline}]: the process, its parent, ...")
+    container = property(lambda self: self._a.container,
+                         doc="{id, name, image}, or None on the host.")
+
+    def event(self):
+        """The event that matched (a vigil.Event), or None."""
+        native = self._a.event()
+        return None if native is None else Event(native)
+
+    def to_json(self, vigil_fields=True, include_event=True, iso8601_time=False):
+        """Falco's JSON alert format (str); vigil's extras under "vigil" unless
+        vigil_fields=False."""
+        return self._a.to_json(vigil_fields, include_event, iso8601_time)
+
+    def to_dict(self, vigil_fields=True, include_event=True):
+        """to_json() as a dict."""
+        return _json.loads(self.to_json(vigil_fields, include_event))
+
+    def __repr__(self):
+        return "<vigil.Alert %r %s>" % (self.rule, self.priority)
+
+
+class Detector:
+    """Evaluates a Rules' enabled rules on events and produces alerts.
+
+    Rate limit per rule: `burst` alerts at once, then `rate_per_second`
+    (0 disables the limit); cost of each rule sampled on one evaluation in
+    `cost_sample_every`. Used by one thread at a time.
+    """
+
+    def __init__(self, rules, *, first_match_only=False, rate_per_second=10.0, burst=100,
+                 cost_sample_every=64, max_ancestry=16, hostname=None):
+        self._det = _vigil.Detector(rules._rules, first_match_only=first_match_only,
+                                    rate_per_second=rate_per_second, burst=burst,
+                                    cost_sample_every=cost_sample_every,
+                                    max_ancestry=max_ancestry, hostname=hostname or "")
+
+    def process(self, event):
+        """The alerts for one vigil.Event (a list)."""
+        return [Alert(a) for a in self._det.process(event._ev)]
+
+    def poll(self, capture, timeout=0.0):
+        """Runs `capture` natively (GIL released) until an alert, `timeout`
+        seconds, the end of a recording or stop(); returns the alerts."""
+        return [Alert(a) for a in self._det.poll(capture._cap, timeout)]
+
+    def alerts(self, capture, timeout=None, duration=None):
+        """Yields alerts from `capture` until it ends or is stopped, `timeout`
+        seconds pass without an alert, or `duration` seconds in total."""
+        start = _time.monotonic()
+        last = start
+        while not capture.at_end:
+            now = _time.monotonic()
+            limits = [_WAIT_SLICE_S]
+            if timeout is not None:
+                if now - last >= timeout:
+                    return
+                limits.append(timeout - (now - last))
+            if duration is not None:
+                if now - start >= duration:
+                    return
+                limits.append(duration - (now - start))
+            found = self._det.poll(capture._cap, max(0.0, min(limits)))
+            if found:
+                last = _time.monotonic()
+            for a in found:
+                yield Alert(a)
+
+    def stats(self):
+        """{events, alerts, suppressed, dropped, rules: [{rule, evaluations,
+        matches, alerts, suppressed, timed_evaluations, timed_ns, estimated_ns}]}"""
+        return self._det.stats()
+
+
+class Filter:
+    """One condition compiled once: Filter("proc.name = bash").matches(event).
+
+    rules: a Rules whose macros and lists the condition may use. A bad
+    condition raises InvalidArgumentError naming condition:line:column.
+    """
+
+    __slots__ = ("_f",)
+
+    def __init__(self, condition, rules=None):
+        self._f = _vigil.Filter(condition, None if rules is None else rules._rules)
+
+    def matches(self, event):
+        """True if the vigil.Event matches. Thread-safe."""
+        return self._f.matches(event._ev)
+
+    def event_types(self):
+        """The event types the condition can match ([] means every type)."""
+        return self._f.event_types()
