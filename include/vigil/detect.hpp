@@ -125,6 +125,12 @@ struct DetectorOptions {
   uint32_t cost_sample_every = 64;
   // Processes in Alert::ancestry (the process and its ancestors), at most 32.
   uint32_t max_ancestry = 16;
+  // Each ancestry entry's cmdline is cut to this many bytes, with "...
+  // [truncated]" appended; 0: no limit. Command lines of supervisors can be
+  // huge and carry configuration (even secrets) that alerts should not copy
+  // to every consumer; the alerting process's own cmdline, in the output
+  // fields, is not affected.
+  uint32_t max_ancestry_cmdline_bytes = 1024;
   // Attach a detached copy of the event to each alert (Alert::event).
   bool detach_event = true;
   // Alert::hostname; empty: gethostname() when the detector is created.

@@ -254,6 +254,10 @@ struct Detector::Impl {
       p.name = AsString(get(refs[1]));
       p.exepath = AsString(get(refs[2]));
       p.cmdline = AsString(get(refs[3]));
+      if (options.max_ancestry_cmdline_bytes && p.cmdline.size() > options.max_ancestry_cmdline_bytes) {
+        p.cmdline.resize(options.max_ancestry_cmdline_bytes);
+        p.cmdline += "... [truncated]";
+      }
       const bool init = p.pid <= 1;
       a->ancestry.push_back(std::move(p));
       if (init) break;

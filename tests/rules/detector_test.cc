@@ -187,6 +187,7 @@ TEST_F(DetectorTest, ContainerAndAncestryBound) {
   ASSERT_EQ(a.ancestry.size(), 3u);  // nginx <- containerd-shim <- systemd
   EXPECT_EQ(a.ancestry[1].name, "containerd-shim");
   EXPECT_EQ(a.ancestry[2].pid, 1u);
+  const std::string full = a.ancestry[1].cmdline;  // `a` dangles once `alerts` is cleared
   json j = json::parse(a.ToJson());
   EXPECT_EQ(j["vigil"]["container"]["name"], "web");
   EXPECT_EQ(j["output_fields"]["container.id"], std::string(testing::kContainerId).substr(0, 12));
@@ -203,6 +204,16 @@ TEST_F(DetectorTest, ContainerAndAncestryBound) {
   EXPECT_EQ(alerts[0].ancestry.size(), 2u);
   EXPECT_EQ(alerts[0].event, nullptr);
   EXPECT_FALSE(json::parse(alerts[0].ToJson())["vigil"].contains("event"));
+
+  // Ancestors' command lines are cut (they can carry configuration).
+  ASSERT_GT(full.size(), 5u);
+  o = Opts();
+  o.max_ancestry_cmdline_bytes = 5;
+  alerts.clear();
+  Detector cut(rules, o, [&](const Alert& x) { alerts.push_back(x); });
+  cut.Process(*e);
+  ASSERT_FALSE(alerts.empty());
+  EXPECT_EQ(alerts[0].ancestry[1].cmdline, full.substr(0, 5) + "... [truncated]");
 }
 
 TEST_F(DetectorTest, RateLimitPerRuleByEventTime) {
