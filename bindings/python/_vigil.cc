@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "vigil/assets.hpp"
 #include "vigil/capture.hpp"
 #include "vigil/detect.hpp"
 #include "vigil/event.hpp"
@@ -600,6 +601,81 @@ std::unique_ptr<PyCapture> Wrap(vigil::Result<std::unique_ptr<vigil::Capture>> c
   return std::make_unique<PyCapture>(std::move(*cap));
 }
 
+// ---- assets ---------------------------------------------------------------------
+
+py::object AssetValueToPython(const vigil::AssetValue& v) {
+  if (const int64_t* i = std::get_if<int64_t>(&v)) return py::int_(*i);
+  if (const std::string* s = std::get_if<std::string>(&v)) return ToPython(vigil::FieldValue(*s));
+  return py::none();
+}
+
+// {"name", "status" (None or the error), "columns", "rows" (dicts), "warnings"}.
+py::dict AssetTableToPython(const vigil::AssetTable& t) {
+  py::dict d;
+  d["name"] = t.name;
+  d["status"] = t.status.ok() ? py::object(py::none()) : py::object(py::str(t.status.ToString()));
+  py::list cols, rows, warnings;
+  std::vector<py::str> names;
+  for (const auto& c : t.columns) {
+    names.emplace_back(c.name);
+    cols.append(c.name);
+  }
+  for (const auto& row : t.rows) {
+    py::dict r;
+    for (size_t i = 0; i < row.size() && i < names.size(); ++i) r[names[i]] = AssetValueToPython(row[i]);
+    rows.append(std::move(r));
+  }
+  for (const auto& w : t.warnings) warnings.append(ToPython(vigil::FieldValue(w)));
+  d["columns"] = cols;
+  d["rows"] = rows;
+  d["warnings"] = warnings;
+  return d;
+}
+
+struct PyAssets {
+  std::unique_ptr<vigil::Assets> a;
+
+  static std::unique_ptr<PyAssets> Wrap(vigil::Result<std::unique_ptr<vigil::Assets>> r) {
+    if (!r.ok()) Raise(r.status());
+    return std::make_unique<PyAssets>(PyAssets{std::move(*r)});
+  }
+  py::dict Collect(const std::string& table) {
+    vigil::AssetTable t;
+    {
+      py::gil_scoped_release release;  // reads files and /proc
+      t = a->Collect(table);
+    }
+    return AssetTableToPython(t);
+  }
+  py::list CollectAll() {
+    std::vector<vigil::AssetTable> all;
+    {
+      py::gil_scoped_release release;
+      all = a->CollectAll();
+    }
+    py::list out;
+    for (const auto& t : all) out.append(AssetTableToPython(t));
+    return out;
+  }
+  py::dict Query(const std::string& sql) {
+    vigil::Result<vigil::AssetTable> r = vigil::InternalError("not run");
+    {
+      py::gil_scoped_release release;
+      r = a->Query(sql);
+    }
+    if (!r.ok()) Raise(r.status());
+    return AssetTableToPython(*r);
+  }
+  void Snapshot(const std::string& path, const std::vector<std::string>& tables) {
+    vigil::Status s;
+    {
+      py::gil_scoped_release release;
+      s = a->Snapshot(path, tables);
+    }
+    if (!s.ok()) Raise(s);
+  }
+};
+
 PyObject* NewException(py::module_& m, const char* name, PyObject* bases, const char* doc) {
   std::string full = std::string("vigil._vigil.") + name;
   PyObject* cls = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases, nullptr);
@@ -774,6 +850,45 @@ PYBIND11_MODULE(_vigil, m) {
       .def("process", &PyDetector::Process, py::arg("event"))
       .def("poll", &PyDetector::Poll, py::arg("capture"), py::arg("timeout") = 0.0)
       .def("stats", &PyDetector::Stats);
+
+  m.def("asset_tables", [] {
+    py::list out;
+    for (const auto& t : vigil::AssetTables()) {
+      py::list cols;
+      for (const auto& c : t.columns)
+        cols.append(py::dict(py::arg("name") = c.name,
+                             py::arg("type") = c.type == vigil::AssetColumnType::kInteger ? "integer" : "text",
+                             py::arg("description") = c.description));
+      out.append(py::dict(py::arg("name") = t.name, py::arg("description") = t.description,
+                          py::arg("live_system") = t.scope == vigil::AssetScope::kLiveSystem,
+                          py::arg("on_demand") = t.on_demand, py::arg("columns") = cols));
+    }
+    return out;
+  }, "Every asset table: name, description, live_system, on_demand, columns.");
+  m.def("diff_asset_snapshots", [](const std::string& old_path, const std::string& new_path) {
+    auto d = vigil::DiffAssetSnapshots(old_path, new_path);
+    if (!d.ok()) Raise(d.status());
+    py::list out;
+    for (const auto& c : *d)
+      out.append(py::dict(py::arg("table") = c.table,
+                          py::arg("change") = std::string(vigil::AssetChangeKindName(c.kind)),
+                          py::arg("key") = ToPython(vigil::FieldValue(c.key)),
+                          py::arg("summary") = ToPython(vigil::FieldValue(c.summary)),
+                          py::arg("notable") = c.notable));
+    return out;
+  }, py::arg("old_path"), py::arg("new_path"), "Differences between two asset snapshots.");
+  py::class_<PyAssets>(m, "Assets", "Inventory of the host, a container or a root filesystem.")
+      .def_static("host", [] { return PyAssets::Wrap(vigil::Assets::OpenHost()); })
+      .def_static("root", [](const std::string& path) { return PyAssets::Wrap(vigil::Assets::OpenRoot(path)); },
+                  py::arg("path"))
+      .def_static("container", [](uint32_t pid) { return PyAssets::Wrap(vigil::Assets::OpenContainer(pid)); },
+                  py::arg("pid"))
+      .def_property_readonly("target", [](const PyAssets& a) { return a.a->target(); })
+      .def("collect", &PyAssets::Collect, py::arg("table"))
+      .def("collect_all", &PyAssets::CollectAll)
+      .def("query", &PyAssets::Query, py::arg("sql"))
+      .def("snapshot", &PyAssets::Snapshot, py::arg("path"),
+           py::arg("tables") = std::vector<std::string>{});
 
   py::class_<PyFilter>(m, "Filter")
       .def(py::init<const std::string&, const PyRules*>(), py::arg("condition"),

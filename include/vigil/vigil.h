@@ -653,6 +653,68 @@ VIGIL_API int vigil_filter_compile(const char *condition, const vigil_rules *mac
 VIGIL_API int vigil_filter_matches(const vigil_filter *filter, const vigil_event *ev);
 VIGIL_API void vigil_filter_destroy(vigil_filter **filter);
 
+/* ---- assets ----------------------------------------------------------------------- */
+/* Inventory tables of the host, a container or a root filesystem (C++:
+ * vigil/assets.hpp; tables and columns: docs/tables.md). */
+
+typedef struct vigil_assets vigil_assets;
+typedef struct vigil_asset_table vigil_asset_table;
+
+struct vigil_assets_opts {
+  size_t sz;                /* sizeof(struct vigil_assets_opts) */
+  const char *root;         /* an unpacked root filesystem; NULL: see container_pid */
+  uint32_t container_pid;   /* the container of this process; 0 with root NULL: the host */
+  const char *proc_root;    /* NULL: "/proc" */
+};
+
+typedef enum { VIGIL_ASSET_INTEGER = 0, VIGIL_ASSET_TEXT = 1 } vigil_asset_column_type;
+
+/** @brief Opens a target to inventory. Destroy with vigil_assets_destroy(). */
+VIGIL_API int vigil_assets_open(const struct vigil_assets_opts *opts, vigil_assets **out);
+VIGIL_API void vigil_assets_destroy(vigil_assets **assets);
+
+/** @brief Collects one table. Returns 0 and a table even when the table
+ *  itself failed (see vigil_asset_table_status); negative only for bad
+ *  arguments or no memory. Destroy the table with vigil_asset_table_destroy(). */
+VIGIL_API int vigil_assets_collect(vigil_assets *assets, const char *table, vigil_asset_table **out);
+/** @brief Runs one SQL select over the tables; -EINVAL with SQLite's message
+ *  in vigil_errmsg() for a bad query or a failed table. */
+VIGIL_API int vigil_assets_query(vigil_assets *assets, const char *sql, vigil_asset_table **out);
+/** @brief Writes the tables (comma-separated names; NULL or "" = all) to a
+ *  snapshot file (SQLite) for vigil_assets_diff. */
+VIGIL_API int vigil_assets_snapshot(vigil_assets *assets, const char *path, const char *tables);
+/** @brief The differences between two snapshots as JSON lines (one object per
+ *  change: table, change, key, summary, notable). Free with vigil_free(). */
+VIGIL_API int vigil_assets_diff(const char *old_path, const char *new_path, char **json_lines);
+
+/** @brief Table names, for listing: index 0..count-1. */
+VIGIL_API size_t vigil_asset_table_count(void);
+VIGIL_API const char *vigil_asset_table_name_at(size_t index);
+
+VIGIL_API const char *vigil_asset_table_name(const vigil_asset_table *t);
+/** @brief 0 when the table was collected, else a negative errno-style code
+ *  with the message in *message (valid as long as the table; may be NULL). */
+VIGIL_API int vigil_asset_table_status(const vigil_asset_table *t, const char **message);
+VIGIL_API size_t vigil_asset_table_columns(const vigil_asset_table *t);
+VIGIL_API const char *vigil_asset_table_column_name(const vigil_asset_table *t, size_t col);
+VIGIL_API vigil_asset_column_type vigil_asset_table_column_type(const vigil_asset_table *t, size_t col);
+VIGIL_API size_t vigil_asset_table_rows(const vigil_asset_table *t);
+/** @brief 1 when the cell is NULL (no value), 0 otherwise; negative out of range. */
+VIGIL_API int vigil_asset_table_is_null(const vigil_asset_table *t, size_t row, size_t col);
+/** @brief The integer in a cell; -EINVAL when it holds text or NULL. */
+VIGIL_API int vigil_asset_table_int(const vigil_asset_table *t, size_t row, size_t col, int64_t *out);
+/** @brief The text of a cell (integers as decimal; "" for NULL), valid as long
+ *  as the table; *len (may be NULL) receives its length (text may hold NUL
+ *  bytes from hostile file names). NULL out of range. */
+VIGIL_API const char *vigil_asset_table_text(const vigil_asset_table *t, size_t row, size_t col,
+                                             size_t *len);
+/** @brief Warnings of the table (skipped lines, row cap), index 0..count-1. */
+VIGIL_API size_t vigil_asset_table_warning_count(const vigil_asset_table *t);
+VIGIL_API const char *vigil_asset_table_warning(const vigil_asset_table *t, size_t index);
+/** @brief The table as one JSON object (vigil::AssetTableToJson). Free with vigil_free(). */
+VIGIL_API char *vigil_asset_table_to_json(const vigil_asset_table *t);
+VIGIL_API void vigil_asset_table_destroy(vigil_asset_table **t);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -599,6 +600,84 @@ static void TestDetectLive(void) {
   rmdir(dir);
 }
 
+/* Assets: a root filesystem made here, a table, SQL, a failed table, JSON. */
+static void TestAssets(void) {
+  StartPhase("assets");
+  char dir[] = "/tmp/vigil-capi-assets-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/etc", dir);
+  CHECK(mkdir(path, 0755) == 0);
+  snprintf(path, sizeof path, "%s/etc/passwd", dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("root:x:0:0:root:/root:/bin/sh\nsvc:x:42:42::/srv:/bin/false\n", f);
+    fclose(f);
+  }
+  CHECK(vigil_asset_table_count() > 5);
+  CHECK(vigil_asset_table_name_at(vigil_asset_table_count()) == NULL);
+
+  VIGIL_OPTS(vigil_assets_opts, opts, .root = dir);
+  vigil_assets *a = NULL;
+  CHECK(vigil_assets_open(&opts, &a) == 0);
+  if (!a) return;
+  vigil_asset_table *t = NULL;
+  CHECK(vigil_assets_collect(a, "users", &t) == 0);
+  CHECK(vigil_asset_table_status(t, NULL) == 0);
+  CHECK(vigil_asset_table_rows(t) == 2);
+  CHECK(strcmp(vigil_asset_table_column_name(t, 2), "username") == 0);
+  CHECK(vigil_asset_table_column_type(t, 0) == VIGIL_ASSET_INTEGER);
+  int64_t uid = -1;
+  CHECK(vigil_asset_table_int(t, 1, 0, &uid) == 0 && uid == 42);
+  size_t len = 0;
+  const char *name = vigil_asset_table_text(t, 1, 2, &len);
+  CHECK(name != NULL && strcmp(name, "svc") == 0 && len == 3);
+  CHECK(vigil_asset_table_text(t, 2, 0, NULL) == NULL);
+  CHECK(vigil_asset_table_int(t, 1, 2, &uid) == -EINVAL); /* text, not integer */
+  char *json = vigil_asset_table_to_json(t);
+  CHECK(json != NULL && strstr(json, "\"username\":\"svc\"") != NULL);
+  vigil_free(json);
+  vigil_asset_table_destroy(&t);
+  CHECK(t == NULL);
+
+  /* A table that fails still comes back, with its status. */
+  CHECK(vigil_assets_collect(a, "processes", &t) == 0);
+  const char *msg = NULL;
+  CHECK(vigil_asset_table_status(t, &msg) == -EOPNOTSUPP);
+  CHECK(msg != NULL && strstr(msg, "running system") != NULL);
+  vigil_asset_table_destroy(&t);
+
+  CHECK(vigil_assets_query(a, "select username from users where uid = 0", &t) == 0);
+  CHECK(t && vigil_asset_table_rows(t) == 1 && strcmp(vigil_asset_table_text(t, 0, 0, NULL), "root") == 0);
+  vigil_asset_table_destroy(&t);
+  CHECK(vigil_assets_query(a, "select * from nosuch", &t) == -EINVAL);
+  CHECK(t == NULL && strstr(vigil_errmsg(), "nosuch") != NULL);
+
+  char snap1[300], snap2[300];
+  snprintf(snap1, sizeof snap1, "%s/s1.db", dir);
+  snprintf(snap2, sizeof snap2, "%s/s2.db", dir);
+  CHECK(vigil_assets_snapshot(a, snap1, "users") == 0);
+  f = fopen(path, "a");
+  if (f) {
+    fputs("toor:x:0:0::/:/bin/sh\n", f);
+    fclose(f);
+  }
+  CHECK(vigil_assets_snapshot(a, snap2, "users") == 0);
+  char *diff = NULL;
+  CHECK(vigil_assets_diff(snap1, snap2, &diff) == 0);
+  CHECK(diff != NULL && strstr(diff, "toor") != NULL && strstr(diff, "\"notable\":1") != NULL);
+  vigil_free(diff);
+  vigil_assets_destroy(&a);
+  CHECK(a == NULL);
+  unlink(snap1);
+  unlink(snap2);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/etc", dir);
+  rmdir(path);
+  rmdir(dir);
+}
+
 int main(void) {
   TestVersion();
   TestInvalidOptions();
@@ -607,6 +686,7 @@ int main(void) {
   TestFields();
   TestRulesErrors();
   TestDefaultRules();
+  TestAssets();
 
   int skipped = 0;
   if (geteuid() == 0) {

@@ -17,6 +17,10 @@
 
     vigil.Filter("proc.name = bash and fd.name startswith /etc").matches(ev)
 
+    assets = vigil.Assets.host()            # or Assets.root(path), Assets.container(pid)
+    users = assets.collect("users")          # {"name", "status", "columns", "rows": [dict], ...}
+    ports = assets.query("select name, port from listening_ports")
+
 This package is the Pythonic half of a two-layer binding: `vigil._vigil` is a
 thin native module over libvigil's C++ API. Waiting for events releases the
 GIL; events are immutable snapshots that stay valid after the next one
@@ -31,6 +35,7 @@ import time as _time
 
 from . import _vigil
 from ._vigil import (  # noqa: F401  (re-exported)
+    Assets,
     DataLossError,
     Error,
     InvalidArgumentError,
@@ -38,10 +43,15 @@ from ._vigil import (  # noqa: F401  (re-exported)
     PermissionDeniedError,
     RuleError,
     UnavailableError,
+    asset_tables,
+    diff_asset_snapshots,
 )
 
 __all__ = [
     "Alert",
+    "Assets",
+    "asset_tables",
+    "diff_asset_snapshots",
     "Capture",
     "Detector",
     "Filter",
