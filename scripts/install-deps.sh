@@ -8,7 +8,7 @@ BUILD_PKGS=(
   build-essential cmake ninja-build pkg-config git
   clang llvm libclang-rt-14-dev          # BPF compiler, libFuzzer, sanitizers
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  libabsl-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libre2-dev libsqlite3-dev
+  libabsl-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libre2-dev libsqlite3-dev libarchive-dev
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-pytest

@@ -96,6 +96,12 @@ struct AssetOptions {
   // entries, with a warning (the table is then incomplete, not failed).
   uint32_t walk_budget_ms = 10000;
   size_t walk_max_entries = 4u << 20;
+  // Images (OpenImage): where they are unpacked (a private 0700 directory
+  // is made there and removed with the Assets object), and the bounds of
+  // one image (a decompression bomb stops here with ResourceExhausted).
+  std::string scratch_dir = "/var/tmp";
+  uint64_t max_image_bytes = 8ull << 30;
+  size_t max_image_entries = 4u << 20;
 };
 
 class VIGIL_EXPORT Assets {
@@ -112,6 +118,14 @@ class VIGIL_EXPORT Assets {
   // opened once, so the view stays on that container even if pid is reused.
   static Result<std::unique_ptr<Assets>> OpenContainer(uint32_t pid,
                                                        const AssetOptions& options = {});
+  // A container image: a docker-archive or oci-archive tarball (`podman
+  // save`, `docker save`) or an OCI layout directory. Its layers are applied
+  // in order, with whiteouts, into a private scratch directory (see
+  // AssetOptions::scratch_dir) without ever following the image's links out
+  // of it; the kAnyRoot tables then describe the image. Problems with single
+  // entries (refused names, devices) are warnings of every table.
+  static Result<std::unique_ptr<Assets>> OpenImage(const std::string& path,
+                                                   const AssetOptions& options = {});
   ~Assets();
   Assets(const Assets&) = delete;
   Assets& operator=(const Assets&) = delete;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "assets/image.hpp"
 #include "assets/tables.hpp"
 #include "nlohmann/json.hpp"
 
@@ -66,6 +67,9 @@ struct Assets::Impl {
   bool live = false;
   uint32_t target_pid = 0;
   std::string target;
+  // For images: the unpacked tree (removed with the object) and the
+  // extraction's warnings, reported with every table.
+  std::unique_ptr<assets::UnpackedImage> image;
 
   AssetTable Collect(const TableDef& def, std::vector<std::pair<int, AssetValue>> equals = {}) {
     AssetTable t;
@@ -83,6 +87,8 @@ struct Assets::Impl {
     ctx.target_pid = target_pid;
     ctx.equals = std::move(equals);
     RowSink sink(&t, options.max_rows);
+    if (image)
+      for (const std::string& w : image->warnings()) sink.Warn("image: " + w);
     Status s = def.collect(ctx, sink);
     if (!s.ok()) t.status = Status(s.code(), "table " + t.name + " (" + target + "): " + s.message());
     return t;
@@ -95,7 +101,7 @@ Assets::~Assets() = default;
 Result<std::unique_ptr<Assets>> Assets::OpenHost(const AssetOptions& options) {
   auto root = RootFs::Open("/");
   if (!root.ok()) return root.status();
-  auto impl = std::make_unique<Impl>(Impl{std::move(*root), options, true, 0, "host"});
+  auto impl = std::make_unique<Impl>(Impl{std::move(*root), options, true, 0, "host", nullptr});
   return std::unique_ptr<Assets>(new Assets(std::move(impl)));
 }
 
@@ -103,7 +109,7 @@ Result<std::unique_ptr<Assets>> Assets::OpenRoot(const std::string& rootfs,
                                                  const AssetOptions& options) {
   auto root = RootFs::Open(rootfs);
   if (!root.ok()) return root.status();
-  auto impl = std::make_unique<Impl>(Impl{std::move(*root), options, false, 0, "root " + rootfs});
+  auto impl = std::make_unique<Impl>(Impl{std::move(*root), options, false, 0, "root " + rootfs, nullptr});
   return std::unique_ptr<Assets>(new Assets(std::move(impl)));
 }
 
@@ -113,7 +119,18 @@ Result<std::unique_ptr<Assets>> Assets::OpenContainer(uint32_t pid, const AssetO
   auto root = RootFs::Open(root_path);
   if (!root.ok()) return root.status();
   auto impl = std::make_unique<Impl>(
-      Impl{std::move(*root), options, true, pid, "container pid " + std::to_string(pid)});
+      Impl{std::move(*root), options, true, pid, "container pid " + std::to_string(pid), nullptr});
+  return std::unique_ptr<Assets>(new Assets(std::move(impl)));
+}
+
+Result<std::unique_ptr<Assets>> Assets::OpenImage(const std::string& path, const AssetOptions& options) {
+  auto img = assets::UnpackedImage::Unpack(path, options);
+  if (!img.ok()) return img.status();
+  auto root = RootFs::Open((*img)->root());
+  if (!root.ok()) return root.status();
+  std::string target = "image " + path;
+  if (!(*img)->repo_tags().empty()) target += " (" + (*img)->repo_tags()[0] + ")";
+  auto impl = std::make_unique<Impl>(Impl{std::move(*root), options, false, 0, target, std::move(*img)});
   return std::unique_ptr<Assets>(new Assets(std::move(impl)));
 }
 

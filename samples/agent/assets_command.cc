@@ -1,7 +1,7 @@
 // `vigil assets`: inventory tables of the host, a container or a root
 // filesystem, printed as JSON or text, or queried with SQL. Public API only.
 //
-//   vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json] [--list]
+//   vigil assets [TABLE...] [--root PATH | --container PID | --image PATH] [--query SQL] [--json] [--list]
 #include "samples/agent/commands.hpp"
 
 #include <cstdio>
@@ -15,12 +15,14 @@ namespace vigil_cli {
 namespace {
 
 constexpr const char kAssetsUsage[] =
-    "usage: vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json] [--list]\n"
-    "       vigil assets [TABLE...] [--root PATH | --container PID] --snapshot FILE\n"
+    "usage: vigil assets [TABLE...] [--root PATH | --container PID | --image PATH] [--query SQL] [--json] [--list]\n"
+    "       vigil assets [TABLE...] [--root PATH | --container PID | --image PATH] --snapshot FILE\n"
     "       vigil assets --diff OLD NEW [--json]\n"
     "  TABLE...          tables to print (default: every table that applies)\n"
     "  --root PATH       inventory an unpacked root filesystem instead of the host\n"
     "  --container PID   inventory the container process PID belongs to\n"
+    "  --image PATH      inventory a container image (docker-archive or oci-archive tarball,\n"
+    "                    or an OCI layout directory)\n"
     "  --query SQL       run one SQL select over the tables (SQLite dialect)\n"
     "  --json            one JSON object per table (default: tab-separated text)\n"
     "  --list            list the tables and their columns\n"
@@ -59,7 +61,7 @@ void PrintText(const vigil::AssetTable& t) {
 
 int AssetsCommand(int argc, char** argv) {
   std::vector<std::string> tables;
-  std::string root, query, snapshot, diff_old, diff_new;
+  std::string root, image, query, snapshot, diff_old, diff_new;
   uint32_t container = 0;
   bool json = false, list = false;
   for (int i = 0; i < argc; ++i) {
@@ -72,6 +74,7 @@ int AssetsCommand(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--root") root = value("--root");
+    else if (a == "--image") image = value("--image");
     else if (a == "--container") container = static_cast<uint32_t>(strtoul(value("--container"), nullptr, 10));
     else if (a == "--query") query = value("--query");
     else if (a == "--json") json = true;
@@ -127,11 +130,12 @@ int AssetsCommand(int argc, char** argv) {
     }
     return fflush(stdout) == 0 ? 0 : 1;
   }
-  if (!root.empty() && container) {
-    fprintf(stderr, "vigil: assets: --root and --container exclude each other\n");
+  if ((!root.empty()) + (container != 0) + (!image.empty()) > 1) {
+    fprintf(stderr, "vigil: assets: --root, --container and --image exclude each other\n");
     return 1;
   }
-  auto assets = !root.empty() ? vigil::Assets::OpenRoot(root)
+  auto assets = !image.empty() ? vigil::Assets::OpenImage(image)
+                : !root.empty() ? vigil::Assets::OpenRoot(root)
                 : container   ? vigil::Assets::OpenContainer(container)
                               : vigil::Assets::OpenHost();
   if (!assets.ok()) {

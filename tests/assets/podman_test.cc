@@ -18,19 +18,10 @@ namespace {
 
 constexpr const char* kName = "vigil-assets-test";
 
-// Runs a fixed command line (no untrusted input); returns stdout, trimmed.
-std::string Sh(const std::string& cmd, int* rc = nullptr) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int status = pclose(f);
-  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
+using testing::Shell;
+
+// The command lines below are fixed text (no untrusted input).
+std::string Sh(const std::string& cmd, int* rc = nullptr) { return Shell(cmd, rc); }
 
 std::set<std::string> Column(const AssetTable& t, const char* col) {
   std::set<std::string> out;
@@ -48,10 +39,8 @@ class ContainerAssets : public ::testing::Test {
       if (ci && std::string(ci) == "true") FAIL() << "podman/runc not installed";
       GTEST_SKIP() << "podman not installed";
     }
+    ASSERT_TRUE(testing::PodmanReady()) << "tests/state/podman_env.sh failed";
     int rc = 0;
-    std::string err = Sh(std::string("bash ") + VIGIL_PODMAN_ENV + " 2>&1", &rc);
-    ASSERT_EQ(rc, 0) << err;
-    setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
     Sh(std::string("podman rm -f -t 0 ") + kName + " >/dev/null 2>&1");
     std::string id = Sh(std::string("podman run -d --name ") + kName +
                             " --network none localhost/bb:1 sh -c 'nc -l -p 5555 & exec sleep 120' 2>&1",
@@ -183,6 +172,48 @@ TEST_F(ContainerAssets, ContainersTableShowsOptionsAsStarted) {
   AssetTable own = (*c)->Collect("containers");
   ASSERT_EQ(own.rows.size(), 1u);
   EXPECT_EQ(AssetValueToString(own.rows[0][static_cast<size_t>(own.ColumnIndex("name"))]), kName);
+}
+
+// Images saved by podman (docker-archive and oci-archive) of a container
+// committed twice: the second commit deletes a file (a whiteout), replaces a
+// directory (opaque) and rewrites the dpkg database.
+TEST_F(ContainerAssets, SavedImagesWithWhiteouts) {
+  const std::string dir = "/var/tmp/vigil-assets-images-" + std::to_string(getpid());
+  auto cleanup = [&] {
+    Sh("podman rm -f -t 0 vigil-img-a vigil-img-b >/dev/null 2>&1; "
+       "podman rmi -f localhost/vigil-img:a localhost/vigil-img:b >/dev/null 2>&1; rm -rf " + dir);
+  };
+  cleanup();
+  int rc = 0;
+  std::string out = Sh(
+      "mkdir -p " + dir + " && podman run --name vigil-img-a --network none localhost/bb:1 sh -c '"
+      "mkdir -p /var/lib/dpkg /etc/profile.d /etc/cron.d && "
+      "printf \"Package: keep\\nStatus: install ok installed\\nVersion: 1\\n\\nPackage: drop\\nStatus: install ok installed\\nVersion: 2\\n\" > /var/lib/dpkg/status && "
+      "echo x > /etc/profile.d/old.sh && echo \"* * * * * root /bin/true\" > /etc/cron.d/job && "
+      "echo ID=imgtest > /etc/os-release' && podman commit -q vigil-img-a localhost/vigil-img:a && "
+      "podman run --name vigil-img-b --network none localhost/vigil-img:a sh -c '"
+      "rm /etc/cron.d/job && rm -rf /etc/profile.d && mkdir /etc/profile.d && echo y > /etc/profile.d/new.sh && "
+      "printf \"Package: keep\\nStatus: install ok installed\\nVersion: 1.1\\n\" > /var/lib/dpkg/status' && "
+      "podman commit -q vigil-img-b localhost/vigil-img:b && "
+      "podman save -q --format docker-archive -o " + dir + "/docker.tar localhost/vigil-img:b && "
+      "podman save -q --format oci-archive -o " + dir + "/oci.tar localhost/vigil-img:b 2>&1",
+      &rc);
+  if (rc != 0) cleanup();
+  ASSERT_EQ(rc, 0) << out;
+  for (const char* f : {"docker.tar", "oci.tar"}) {
+    SCOPED_TRACE(f);
+    auto a = Assets::OpenImage(dir + "/" + f);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ(Column((*a)->Collect("os_version"), "id"), std::set<std::string>{"imgtest"});
+    AssetTable debs = (*a)->Collect("deb_packages");
+    EXPECT_EQ(Column(debs, "name"), std::set<std::string>{"keep"});
+    EXPECT_EQ(Column(debs, "version"), std::set<std::string>{"1.1"});
+    EXPECT_TRUE((*a)->Collect("crontab").rows.empty()) << "the whiteout of /etc/cron.d/job";
+    EXPECT_EQ(Column((*a)->Collect("startup_items"), "path"),
+              std::set<std::string>{"/etc/profile.d/new.sh"});
+    EXPECT_EQ(Column((*a)->Collect("users"), "username"), std::set<std::string>{"root"});
+  }
+  cleanup();
 }
 
 }  // namespace

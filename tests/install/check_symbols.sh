@@ -26,7 +26,7 @@ soname=$(printf '%s\n' "$dyn" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 
 # ld-linux is glibc's dynamic loader (it provides __tls_get_addr for the
 # thread_local variables of a shared object): part of libc.
-allowed='^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libelf\.so\.1|libz\.so\.1|libbpf\.so\.1|libabsl_[a-z0-9_]+\.so\.20220623|libyaml-cpp\.so\.0\.7|libre2\.so\.9|libsqlite3\.so\.0|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
+allowed='^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libelf\.so\.1|libz\.so\.1|libbpf\.so\.1|libabsl_[a-z0-9_]+\.so\.20220623|libyaml-cpp\.so\.0\.7|libre2\.so\.9|libsqlite3\.so\.0|libarchive\.so\.13|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
 [ "$sanitize" = sanitize ] && allowed="$allowed|^(libasan\.so\.[0-9]+|libubsan\.so\.[0-9]+)\$"
 needed=$(printf '%s\n' "$dyn" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 for n in $needed; do
