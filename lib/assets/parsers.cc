@@ -585,4 +585,41 @@ std::vector<ApkPackage> ParseApkInstalled(std::string_view text, std::string_vie
   return out;
 }
 
+std::vector<UnitSetting> ParseUnitFile(std::string_view text) {
+  std::vector<UnitSetting> out;
+  std::string section, pending;
+  int start = 0;
+  size_t n = 0;
+  auto flush = [&] {
+    std::string_view l = Trim(pending);
+    size_t eq = l.find('=');
+    if (eq != std::string_view::npos && eq > 0)
+      out.push_back(UnitSetting{section, std::string(Trim(l.substr(0, eq))),
+                                std::string(Trim(l.substr(eq + 1))), start});
+    pending.clear();
+  };
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    std::string_view t = Trim(line);
+    if (pending.empty()) {
+      if (t.empty() || t.front() == '#' || t.front() == ';') continue;
+      if (t.front() == '[' && t.back() == ']') {
+        section = t.substr(1, t.size() - 2);
+        continue;
+      }
+      start = static_cast<int>(n);
+    }
+    if (!t.empty() && t.back() == '\\') {
+      pending.append(t.substr(0, t.size() - 1));
+      pending.push_back(' ');
+      if (pending.size() > (1u << 20)) flush();  // bound a runaway continuation
+      continue;
+    }
+    pending.append(t);
+    flush();
+  }
+  if (!pending.empty()) flush();
+  return out;
+}
+
 }  // namespace vigil::assets

@@ -131,6 +131,14 @@ struct ApkPackage {
 std::vector<ApkPackage> ParseApkInstalled(std::string_view text, std::string_view file,
                                           std::vector<std::string>* warnings);
 
+// systemd unit files (systemd.syntax(7)): "[Section]" headers and
+// "Key=Value" lines, '#'/';' comments, backslash line continuations.
+struct UnitSetting {
+  std::string section, key, value;
+  int line = 0;
+};
+std::vector<UnitSetting> ParseUnitFile(std::string_view text);
+
 // Splits on every `sep` (empty fields kept).
 std::vector<std::string_view> SplitOn(std::string_view s, char sep);
 

@@ -104,6 +104,18 @@ Result<std::vector<RootFs::DirEntry>> RootFs::ListDir(std::string_view path,
   return out;
 }
 
+Result<std::string> RootFs::ReadLink(std::string_view path) const {
+  int fd = OpenIn(path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
+  char buf[4096];
+  ssize_t n = readlinkat(fd, "", buf, sizeof buf);
+  int err = errno;
+  close(fd);
+  if (n < 0) return err == EINVAL || err == ENOENT ? InvalidArgumentError(std::string(path) + " is not a symlink")
+                                                   : ErrnoStatus(err, "cannot read link", path);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
 Result<struct stat> RootFs::Lstat(std::string_view path) const {
   int fd = OpenIn(path, O_PATH | O_NOFOLLOW);
   if (fd < 0) return ErrnoStatus(errno, "cannot stat", path);

@@ -48,6 +48,10 @@ class RootFs {
   // max_entries (ResourceExhausted beyond).
   Result<std::vector<DirEntry>> ListDir(std::string_view path, size_t max_entries = 1u << 20) const;
 
+  // The target of symlink `path` (not followed; NotFound / InvalidArgument
+  // when it is missing / not a link).
+  Result<std::string> ReadLink(std::string_view path) const;
+
   // lstat of `path` (the last component is not followed).
   Result<struct stat> Lstat(std::string_view path) const;
 

@@ -14,6 +14,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "nlohmann/json.hpp"
 #include "assets/parsers.hpp"
 #include "state/containers.hpp"
 #include "state/fs_util.hpp"
@@ -409,6 +411,116 @@ Status CollectSuidBins(const CollectContext& ctx, RowSink& sink) {
     sink.Warn("walk budget exhausted after " + std::to_string(w.entries) +
               " entries: the table is incomplete (AssetOptions::walk_budget_ms, walk_max_entries)");
   if (skipped) sink.Warn(std::to_string(skipped) + " directories could not be opened");
+  return OkStatus();
+}
+
+// Unit search path, highest precedence first (systemd.unit(5)): files in
+// /etc override the vendor's.
+constexpr const char* kUnitDirs[] = {"/etc/systemd/system", "/run/systemd/system",
+                                     "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
+                                     "/lib/systemd/system"};
+
+Status CollectSystemdUnits(const CollectContext& ctx, RowSink& sink) {
+  // Enabled units: symlinks in /etc/systemd/system/*.wants and *.requires.
+  absl::flat_hash_set<std::string> enabled;
+  auto top = ctx.root->ListDir("/etc/systemd/system", 65536);
+  if (top.ok()) {
+    for (const auto& e : *top) {
+      if (!(absl::EndsWith(e.name, ".wants") || absl::EndsWith(e.name, ".requires"))) continue;
+      auto links = ctx.root->ListDir("/etc/systemd/system/" + e.name, 65536);
+      if (links.ok())
+        for (const auto& l : *links) enabled.insert(l.name);
+    }
+  }
+  absl::flat_hash_set<std::string> seen;
+  std::vector<Row> rows;
+  for (const char* dir : kUnitDirs) {
+    auto entries = ctx.root->ListDir(dir, 65536);
+    if (!entries.ok()) continue;
+    std::vector<std::string> names;
+    for (const auto& e : *entries) {
+      size_t dot = e.name.rfind('.');
+      if (dot == std::string::npos || e.type == DT_DIR) continue;
+      std::string type = e.name.substr(dot + 1);
+      if (type != "service" && type != "socket" && type != "timer" && type != "path" &&
+          type != "mount" && type != "target")
+        continue;
+      names.push_back(e.name);
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      if (!seen.insert(name).second) continue;  // overridden by a higher directory
+      std::string path = std::string(dir) + "/" + name;
+      std::string state, description, exec_start, user, wanted_by;
+      std::string text;
+      // Masked: a link to /dev/null (the link is read, not followed).
+      if (auto link = ctx.root->ReadLink(path); link.ok() && *link == "/dev/null") state = "masked";
+      if (state != "masked") {
+        if (!ReadOptional(ctx, path, &text, sink)) continue;
+        bool has_install = false;
+        for (const UnitSetting& u : ParseUnitFile(text)) {
+          if (u.section == "Unit" && u.key == "Description") description = u.value;
+          else if (u.section == "Service" && u.key == "ExecStart" && exec_start.empty()) exec_start = u.value;
+          else if (u.section == "Service" && u.key == "User") user = u.value;
+          else if (u.section == "Install") {
+            has_install = true;
+            if (u.key == "WantedBy" || u.key == "RequiredBy")
+              wanted_by += (wanted_by.empty() ? "" : " ") + u.value;
+          }
+        }
+        state = enabled.count(name) ? "enabled" : has_install ? "disabled" : "static";
+      }
+      rows.push_back(Row{name, name.substr(name.rfind('.') + 1), state, description, exec_start,
+                         user, wanted_by, path});
+    }
+  }
+  for (Row& r : rows)
+    if (!sink.Add(std::move(r))) break;
+  return OkStatus();
+}
+
+// Images in the container engines' local stores: podman/cri-o
+// (containers/storage images.json) and docker (repositories.json).
+Status CollectImages(const CollectContext& ctx, RowSink& sink) {
+  std::string text;
+  if (ReadOptional(ctx, "/var/lib/containers/storage/overlay-images/images.json", &text, sink)) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) {
+      sink.Warn("/var/lib/containers/storage/overlay-images/images.json is not a JSON array");
+    } else {
+      for (const auto& im : j) {
+        if (!im.is_object()) continue;
+        auto str = [&](const char* k) {
+          return im.contains(k) && im[k].is_string() ? im[k].get<std::string>() : std::string();
+        };
+        std::string names;
+        if (im.contains("names") && im["names"].is_array())
+          for (const auto& n : im["names"])
+            if (n.is_string()) names += (names.empty() ? "" : ",") + n.get<std::string>();
+        if (!sink.Add(Row{std::string("podman"), str("id"), names, str("digest"), str("created"), str("layer")}))
+          return OkStatus();
+      }
+    }
+  }
+  if (ReadOptional(ctx, "/var/lib/docker/image/overlay2/repositories.json", &text, sink)) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    absl::flat_hash_map<std::string, std::string> names_of;  // image id -> tags
+    std::vector<std::string> order;
+    if (j.is_object() && j.contains("Repositories") && j["Repositories"].is_object()) {
+      for (const auto& [repo, tags] : j["Repositories"].items()) {
+        if (!tags.is_object()) continue;
+        for (const auto& [tag, id] : tags.items()) {
+          if (!id.is_string()) continue;
+          auto [it, fresh] = names_of.try_emplace(id.get<std::string>(), tag);
+          if (fresh) order.push_back(it->first);
+          else it->second += "," + tag;
+        }
+      }
+    }
+    for (const std::string& id : order)
+      if (!sink.Add(Row{std::string("docker"), id, names_of[id], std::string(), std::string(), std::string()}))
+        break;
+  }
   return OkStatus();
 }
 
@@ -916,6 +1028,27 @@ std::vector<TableDef> MakeDefs() {
          {"pod_namespace", T::kText, "Kubernetes namespace"},
          {"metadata_complete", T::kInteger, "0 when the runtime's state could not be read (id only)"}}},
        CollectContainers},
+      {{"systemd_units",
+        "systemd units parsed from their files (systemd need not run): /etc/systemd/system overrides the vendor directories; enabled from the .wants/.requires links.",
+        S::kAnyRoot,
+        {{"name", T::kText, "unit name"},
+         {"type", T::kText, "service, socket, timer, path, mount, target"},
+         {"state", T::kText, "enabled, disabled, static (no [Install]), masked"},
+         {"description", T::kText, "Description="},
+         {"exec_start", T::kText, "first ExecStart= of a service"},
+         {"user", T::kText, "User= of a service ('' = root)"},
+         {"wanted_by", T::kText, "WantedBy= and RequiredBy="},
+         {"path", T::kText, "the unit file"}}},
+       CollectSystemdUnits},
+      {{"images", "Container images in the local stores of podman/cri-o (containers/storage) and docker.",
+        S::kAnyRoot,
+        {{"engine", T::kText, "podman or docker"},
+         {"id", T::kText, "image id"},
+         {"names", T::kText, "repository:tag names, comma-separated"},
+         {"digest", T::kText, "manifest digest (podman)"},
+         {"created", T::kText, "creation time (podman)"},
+         {"top_layer", T::kText, "top layer id (podman)"}}},
+       CollectImages},
       {{"kernel_info", "The running kernel.", S::kLiveSystem,
         {{"release", T::kText, "uname -r"},
          {"version", T::kText, "uname -v"},

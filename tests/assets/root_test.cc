@@ -342,6 +342,33 @@ TEST_F(RootFsTest, SnapshotsAndDiffs) {
   EXPECT_NE(bad.status().message().find("garbage.db"), std::string::npos) << bad.status().ToString();
 }
 
+TEST_F(RootFsTest, SystemdUnitsAndImages) {
+  Write("lib/systemd/system/app.service",
+        "[Unit]\nDescription=My app\n[Service]\nUser=app\nExecStart=/opt/app \\\n  --port 80\n"
+        "[Install]\nWantedBy=multi-user.target\n");
+  Write("lib/systemd/system/idle.service", "[Unit]\nDescription=Idle\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n");
+  Write("lib/systemd/system/helper.service", "[Service]\nExecStart=/bin/helper\n");
+  Write("etc/systemd/system/idle.service", "[Unit]\nDescription=Idle (local override)\n[Service]\nExecStart=/bin/false\n");
+  fs::create_directories(root_ / "etc/systemd/system/multi-user.target.wants");
+  fs::create_symlink("/lib/systemd/system/app.service", root_ / "etc/systemd/system/multi-user.target.wants/app.service");
+  fs::create_symlink("/dev/null", root_ / "etc/systemd/system/bad.service");
+  Write("var/lib/containers/storage/overlay-images/images.json",
+        R"([{"id":"abc","names":["localhost/x:1","localhost/x:latest"],"digest":"sha256:d","created":"2026-01-01T00:00:00Z","layer":"l1"}])");
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable units = a->Collect("systemd_units");
+  ASSERT_TRUE(units.status.ok()) << units.status.ToString();
+  Lines rows = Flat(units, {"name", "state", "description", "exec_start", "user", "wanted_by"});
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, (Lines{"app.service|enabled|My app|/opt/app  --port 80|app|multi-user.target",
+                         "bad.service|masked||||",
+                         "helper.service|static||/bin/helper||",
+                         "idle.service|static|Idle (local override)|/bin/false||"}));
+  AssetTable images = a->Collect("images");
+  EXPECT_EQ(Flat(images, {"engine", "id", "names", "digest"}),
+            (Lines{"podman|abc|localhost/x:1,localhost/x:latest|sha256:d"}));
+}
+
 TEST(AssetsDoc, IsUpToDate) {
   testing::ExpectGeneratedDocCurrent(std::string(VIGIL_SOURCE_DIR) + "/docs/tables.md",
                                      assets::TablesMarkdown(),
