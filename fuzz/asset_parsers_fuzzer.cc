@@ -1,6 +1,6 @@
 // Fuzzes the asset parsers (lib/assets/parsers.hpp): passwd, group, shadow,
 // os-release, dpkg status, /proc/net, authorized_keys, sshd_config, sudoers,
-// crontab, apk's installed database and systemd unit files. The first byte picks the parser, the
+// crontab, apk's installed database, systemd unit files and rpm headers. The first byte picks the parser, the
 // rest is the file. Invariants: no crash, bounded warnings, and the shadow
 // parser never lets hash text out (its outputs come from fixed vocabularies).
 #include <cstddef>
@@ -14,7 +14,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t which = data[0] % 12;
+  const uint8_t which = data[0] % 13;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> warnings;
   namespace a = vigil::assets;
@@ -71,6 +71,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const auto& u : a::ParseUnitFile(text))
         if (u.key.empty()) __builtin_trap();
       break;
+    case 12: {
+      std::string error;
+      auto p = a::ParseRpmHeader(text, &error);
+      if ((p && p->name.empty()) || (!p && error.empty())) __builtin_trap();
+      break;
+    }
   }
   if (warnings.size() > 101) __builtin_trap();
   return 0;

@@ -622,4 +622,73 @@ std::vector<UnitSetting> ParseUnitFile(std::string_view text) {
   return out;
 }
 
+namespace {
+
+uint32_t Be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+}  // namespace
+
+std::optional<RpmPackage> ParseRpmHeader(std::string_view blob, std::string* error) {
+  // Tags and types of rpm's header format (rpmtag.h).
+  enum : uint32_t { kName = 1000, kVersion = 1001, kRelease = 1002, kEpoch = 1003, kSize = 1009,
+                    kVendor = 1011, kArch = 1022, kSourceRpm = 1044 };
+  enum : uint32_t { kInt32 = 4, kString = 6, kI18nString = 9 };
+  const auto* b = reinterpret_cast<const unsigned char*>(blob.data());
+  if (blob.size() < 8) {
+    *error = "header shorter than 8 bytes";
+    return std::nullopt;
+  }
+  const uint32_t il = Be32(b), dl = Be32(b + 4);
+  // rpm's own limits: 0xffff index entries, 256 MiB of data.
+  if (il == 0 || il > 0xffff || dl > (256u << 20)) {
+    *error = "implausible header size (" + std::to_string(il) + " entries, " + std::to_string(dl) + " bytes)";
+    return std::nullopt;
+  }
+  const uint64_t data_off = 8 + uint64_t{il} * 16;
+  if (data_off + dl > blob.size()) {
+    *error = "header truncated: " + std::to_string(blob.size()) + " bytes, needs " +
+             std::to_string(data_off + dl);
+    return std::nullopt;
+  }
+  const unsigned char* data = b + data_off;
+  RpmPackage p;
+  for (uint32_t i = 0; i < il; ++i) {
+    const unsigned char* e = b + 8 + uint64_t{i} * 16;
+    const uint32_t tag = Be32(e), type = Be32(e + 4), off = Be32(e + 8), count = Be32(e + 12);
+    if (off >= dl && !(off == dl && count == 0)) {
+      *error = "index entry " + std::to_string(i) + " points outside the data";
+      return std::nullopt;
+    }
+    auto str = [&]() -> std::optional<std::string> {
+      if (type != kString && type != kI18nString) return std::nullopt;
+      const void* nul = memchr(data + off, '\0', dl - off);
+      if (!nul) return std::nullopt;
+      return std::string(reinterpret_cast<const char*>(data + off),
+                         static_cast<const unsigned char*>(nul) - (data + off));
+    };
+    auto i32 = [&]() -> std::optional<int64_t> {
+      if (type != kInt32 || count < 1 || off % 4 || uint64_t{off} + 4 > dl) return std::nullopt;
+      return static_cast<int64_t>(Be32(data + off));
+    };
+    switch (tag) {
+      case kName: if (auto v = str()) p.name = *v; break;
+      case kVersion: if (auto v = str()) p.version = *v; break;
+      case kRelease: if (auto v = str()) p.release = *v; break;
+      case kArch: if (auto v = str()) p.arch = *v; break;
+      case kSourceRpm: if (auto v = str()) p.source_rpm = *v; break;
+      case kVendor: if (auto v = str()) p.vendor = *v; break;
+      case kEpoch: if (auto v = i32()) p.epoch = *v; break;
+      case kSize: if (auto v = i32()) p.size = *v; break;
+      default: break;
+    }
+  }
+  if (p.name.empty()) {
+    *error = "header without a package name";
+    return std::nullopt;
+  }
+  return p;
+}
+
 }  // namespace vigil::assets

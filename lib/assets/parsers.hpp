@@ -139,6 +139,17 @@ struct UnitSetting {
 };
 std::vector<UnitSetting> ParseUnitFile(std::string_view text);
 
+// One package header of an rpm database (the "header blob" rpm stores per
+// package: big-endian index count, data length, index entries, data store).
+struct RpmPackage {
+  std::string name, version, release, arch, source_rpm, vendor;
+  int64_t epoch = -1;  // -1: none
+  int64_t size = -1;   // installed size in bytes; -1: absent
+};
+// nullopt with *error set ("index entry 3 points outside the data") when the
+// blob is malformed; every offset and count is checked against the blob.
+std::optional<RpmPackage> ParseRpmHeader(std::string_view blob, std::string* error);
+
 // Splits on every `sep` (empty fields kept).
 std::vector<std::string_view> SplitOn(std::string_view s, char sep);
 
