@@ -1,6 +1,7 @@
 // Fuzzes the asset parsers (lib/assets/parsers.hpp): passwd, group, shadow,
 // os-release, dpkg status, /proc/net, authorized_keys, sshd_config, sudoers,
-// crontab, apk's installed database, systemd unit files and rpm headers. The first byte picks the parser, the
+// crontab, apk's installed database, systemd unit files, rpm headers, routes,
+// /proc/net/dev, if_inet6 and fib_trie. The first byte picks the parser, the
 // rest is the file. Invariants: no crash, bounded warnings, and the shadow
 // parser never lets hash text out (its outputs come from fixed vocabularies).
 #include <cstddef>
@@ -14,7 +15,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t which = data[0] % 13;
+  const uint8_t which = data[0] % 17;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> warnings;
   namespace a = vigil::assets;
@@ -70,6 +71,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 11:
       for (const auto& u : a::ParseUnitFile(text))
         if (u.key.empty()) __builtin_trap();
+      break;
+    case 13:
+      for (const auto& r : a::ParseRoutes(text, size % 2 == 0, "route", &warnings))
+        if (r.iface.empty() && r.destination.empty()) __builtin_trap();
+      break;
+    case 14:
+      for (const auto& d : a::ParseNetDev(text, "dev", &warnings))
+        if (d.name.empty()) __builtin_trap();
+      break;
+    case 15:
+      a::ParseIfInet6(text);
+      break;
+    case 16:
+      a::ParseFibTrieLocal(text);
       break;
     case 12: {
       std::string error;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -689,6 +690,129 @@ std::optional<RpmPackage> ParseRpmHeader(std::string_view blob, std::string* err
     return std::nullopt;
   }
   return p;
+}
+
+namespace {
+
+// 32 hex digits -> an IPv6 address text; false when malformed.
+bool Ipv6FromHex(std::string_view hex, std::string* out) {
+  if (hex.size() != 32) return false;
+  unsigned char b[16];
+  for (size_t i = 0; i < 16; ++i) {
+    unsigned v = 0;
+    if (!ParseNumber(hex.substr(i * 2, 2), &v, 16)) return false;
+    b[i] = static_cast<unsigned char>(v);
+  }
+  char buf[INET6_ADDRSTRLEN];
+  if (!inet_ntop(AF_INET6, b, buf, sizeof buf)) return false;
+  *out = buf;
+  return true;
+}
+
+// 8 hex digits of a host-order IPv4 word (as /proc/net/route prints it).
+bool Ipv4FromHex(std::string_view hex, std::string* out) {
+  uint32_t v = 0;
+  if (hex.size() != 8 || !ParseNumber(hex, &v, 16)) return false;
+  char buf[INET_ADDRSTRLEN];
+  if (!inet_ntop(AF_INET, &v, buf, sizeof buf)) return false;
+  *out = buf;
+  return true;
+}
+
+}  // namespace
+
+std::vector<Route> ParseRoutes(std::string_view text, bool ipv6, std::string_view file,
+                               std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<Route> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    auto f = Fields(line, 64);
+    if (f.empty()) continue;
+    Route r;
+    r.family = ipv6 ? 6 : 4;
+    if (!ipv6) {
+      if (n == 1) continue;  // header
+      std::string dest, gw, mask;
+      uint32_t mask_bits = 0, flags = 0;
+      if (f.size() < 8 || !Ipv4FromHex(f[1], &dest) || !Ipv4FromHex(f[2], &gw) ||
+          !ParseNumber(f[3], &flags, 16) || !ParseNumber(f[6], &r.metric) || !ParseNumber(f[7], &mask_bits, 16)) {
+        w.Add(n, "malformed route line");
+        continue;
+      }
+      r.iface = f[0];
+      r.flags = flags;
+      r.destination = dest + "/" + std::to_string(__builtin_popcount(mask_bits));
+      r.gateway = gw == "0.0.0.0" ? "" : gw;
+    } else {
+      std::string dest, gw;
+      unsigned plen = 0;
+      if (f.size() < 10 || !Ipv6FromHex(f[0], &dest) || !ParseNumber(f[1], &plen, 16) ||
+          !Ipv6FromHex(f[4], &gw) || !ParseNumber(f[5], &r.metric, 16) || !ParseNumber(f[8], &r.flags, 16)) {
+        w.Add(n, "malformed route line");
+        continue;
+      }
+      r.iface = f[9];
+      r.destination = dest + "/" + std::to_string(plen);
+      r.gateway = gw == "::" ? "" : gw;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<NetDev> ParseNetDev(std::string_view text, std::string_view file,
+                                std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  std::vector<NetDev> out;
+  size_t n = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++n;
+    if (n <= 2) continue;  // two header lines
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      w.Add(n, "malformed interface line");
+      continue;
+    }
+    NetDev d;
+    d.name = Trim(line.substr(0, colon));
+    auto f = Fields(line.substr(colon + 1), 64);
+    if (d.name.empty() || f.size() < 10 || !ParseNumber(f[0], &d.rx_bytes) || !ParseNumber(f[1], &d.rx_packets) ||
+        !ParseNumber(f[8], &d.tx_bytes) || !ParseNumber(f[9], &d.tx_packets)) {
+      w.Add(n, "malformed interface line");
+      continue;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseIfInet6(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string_view line : SplitLines(text)) {
+    auto f = Fields(line, 16);
+    std::string addr;
+    unsigned plen = 0;
+    if (f.size() < 6 || !Ipv6FromHex(f[0], &addr) || !ParseNumber(f[2], &plen, 16)) continue;
+    out.emplace_back(std::string(f[5]), addr + "/" + std::to_string(plen));
+  }
+  return out;
+}
+
+std::vector<std::string> ParseFibTrieLocal(std::string_view text) {
+  std::vector<std::string> out;
+  std::string last_addr;
+  for (std::string_view line : SplitLines(text)) {
+    std::string_view t = Trim(line);
+    if (t.substr(0, 4) == "|-- ") {
+      last_addr = t.substr(4);
+    } else if (t.substr(0, 4) == "/32 " && t.find("host LOCAL") != std::string_view::npos &&
+               !last_addr.empty()) {
+      if (std::find(out.begin(), out.end(), last_addr) == out.end()) out.push_back(last_addr);
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil::assets

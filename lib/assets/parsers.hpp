@@ -150,6 +150,31 @@ struct RpmPackage {
 // blob is malformed; every offset and count is checked against the blob.
 std::optional<RpmPackage> ParseRpmHeader(std::string_view blob, std::string* error);
 
+// /proc/net/route and /proc/net/ipv6_route.
+struct Route {
+  int family = 4;
+  std::string destination;  // "10.0.0.0/8", "::/0"
+  std::string gateway;      // "" when directly connected
+  std::string iface;
+  uint32_t metric = 0, flags = 0;
+};
+std::vector<Route> ParseRoutes(std::string_view text, bool ipv6, std::string_view file,
+                               std::vector<std::string>* warnings);
+
+// /proc/net/dev counters per interface.
+struct NetDev {
+  std::string name;
+  uint64_t rx_bytes = 0, rx_packets = 0, tx_bytes = 0, tx_packets = 0;
+};
+std::vector<NetDev> ParseNetDev(std::string_view text, std::string_view file,
+                                std::vector<std::string>* warnings);
+
+// /proc/net/if_inet6: (interface, "addr/prefix").
+std::vector<std::pair<std::string, std::string>> ParseIfInet6(std::string_view text);
+
+// /proc/net/fib_trie: the local IPv4 addresses ("/32 host LOCAL" leaves).
+std::vector<std::string> ParseFibTrieLocal(std::string_view text);
+
 // Splits on every `sep` (empty fields kept).
 std::vector<std::string_view> SplitOn(std::string_view s, char sep);
 

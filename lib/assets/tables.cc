@@ -1,6 +1,9 @@
 #include "assets/tables.hpp"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -715,9 +718,14 @@ Status CollectProcesses(const CollectContext& ctx, RowSink& sink) {
 }
 
 // Socket inode -> owning pid, for the processes of one network namespace.
-absl::flat_hash_map<uint64_t, uint32_t> SocketOwners(const CollectContext& ctx,
-                                                     const std::vector<uint32_t>& pids) {
-  absl::flat_hash_map<uint64_t, uint32_t> owners;
+// Socket inode -> owning (pid, fd), for the processes of one network namespace.
+struct SocketOwner {
+  uint32_t pid = 0;
+  int fd = -1;
+};
+absl::flat_hash_map<uint64_t, SocketOwner> SocketOwners(const CollectContext& ctx,
+                                                        const std::vector<uint32_t>& pids) {
+  absl::flat_hash_map<uint64_t, SocketOwner> owners;
   for (uint32_t pid : pids) {
     std::string dir = ctx.options->proc_root + "/" + std::to_string(pid) + "/fd";
     DIR* d = opendir(dir.c_str());
@@ -725,23 +733,24 @@ absl::flat_hash_map<uint64_t, uint32_t> SocketOwners(const CollectContext& ctx,
     while (struct dirent* e = readdir(d)) {
       if (e->d_name[0] == '.') continue;
       char target[64];
-      std::string link = dir + "/" + e->d_name;
-      ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+      ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
       if (n <= 8) continue;
       target[n] = '\0';
       if (std::strncmp(target, "socket:[", 8) != 0) continue;
       uint64_t ino = 0;
       std::from_chars(target + 8, target + n - 1, ino);
-      owners.try_emplace(ino, pid);  // the lowest pid wins (pids are sorted)
+      int fd = -1;
+      std::from_chars(e->d_name, e->d_name + strlen(e->d_name), fd);
+      owners.try_emplace(ino, SocketOwner{pid, fd});  // the lowest pid wins (pids are sorted)
     }
     closedir(d);
   }
   return owners;
 }
 
-Status CollectListeningPorts(const CollectContext& ctx, RowSink& sink) {
-  // Group the visible processes by network namespace; read each namespace's
-  // sockets once through one of its processes.
+// The network namespaces of the target (every namespace for the host, the
+// container's for a container), each with its visible processes (sorted).
+Result<std::vector<std::pair<uint64_t, std::vector<uint32_t>>>> NetNamespaces(const CollectContext& ctx) {
   const std::string& proc = ctx.options->proc_root;
   DIR* d = opendir(proc.c_str());
   if (!d) return NotFoundError(proc + ": cannot list processes");
@@ -756,50 +765,178 @@ Status CollectListeningPorts(const CollectContext& ctx, RowSink& sink) {
   const uint64_t only_ns = ctx.target_pid ? NsInode(ctx, ctx.target_pid, "net") : 0;
   if (ctx.target_pid && only_ns == 0)
     return UnavailableError("process " + std::to_string(ctx.target_pid) + " is gone");
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_ns;
-  std::vector<uint64_t> ns_order;
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> out;
+  absl::flat_hash_map<uint64_t, size_t> index;
   for (uint32_t pid : all) {
     uint64_t ns = NsInode(ctx, pid, "net");
     if (!ns || (only_ns && ns != only_ns)) continue;
-    auto [it, inserted] = by_ns.try_emplace(ns);
-    if (inserted) ns_order.push_back(ns);
-    it->second.push_back(pid);
+    auto [it, inserted] = index.try_emplace(ns, out.size());
+    if (inserted) out.push_back({ns, {}});
+    out[it->second].second.push_back(pid);
   }
+  return out;
+}
+
+constexpr const char* kTcpStates[] = {"",          "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+                                      "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+                                      "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
+                                      "NEW_SYN_RECV"};
+
+std::string Comm(const CollectContext& ctx, uint32_t pid) {
+  std::string comm = ReadProcText(ctx, std::to_string(pid) + "/comm", 256);
+  while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  return comm;
+}
+
+// Calls visit(ns, protocol, family, socket, owner or nullptr) for every TCP
+// and UDP socket of the target's namespaces; visit returns false to stop.
+template <typename Visit>
+Status ForEachInetSocket(const CollectContext& ctx, RowSink& sink, Visit&& visit) {
+  auto namespaces = NetNamespaces(ctx);
+  if (!namespaces.ok()) return namespaces.status();
   struct Proto {
     const char* file;
     const char* name;
-    bool ipv6, tcp;
+    bool ipv6;
   };
-  static constexpr Proto kProtos[] = {{"tcp", "tcp", false, true},
-                                      {"tcp6", "tcp", true, true},
-                                      {"udp", "udp", false, false},
-                                      {"udp6", "udp", true, false}};
-  for (uint64_t ns : ns_order) {
-    const std::vector<uint32_t>& pids = by_ns[ns];
-    absl::flat_hash_map<uint64_t, uint32_t> owners = SocketOwners(ctx, pids);
+  static constexpr Proto kProtos[] = {
+      {"tcp", "tcp", false}, {"tcp6", "tcp", true}, {"udp", "udp", false}, {"udp6", "udp", true}};
+  for (const auto& [ns, pids] : *namespaces) {
+    absl::flat_hash_map<uint64_t, SocketOwner> owners = SocketOwners(ctx, pids);
     for (const Proto& pr : kProtos) {
       std::string rel = std::to_string(pids.front()) + "/net/" + pr.file;
       std::string text = ReadProcText(ctx, rel, 64 << 20);
-      for (const ProcNetSocket& s :
-           ParseProcNet(text, pr.ipv6, "/proc/" + rel, sink.warnings())) {
-        // TCP: LISTEN (0x0A). UDP: bound, unconnected sockets (state 7 with
-        // no remote port) are what receives datagrams.
-        bool listening = pr.tcp ? s.state == 0x0A : (s.state == 0x07 && s.remote_port == 0);
-        if (!listening) continue;
+      for (const ProcNetSocket& s : ParseProcNet(text, pr.ipv6, "/proc/" + rel, sink.warnings())) {
         auto owner = owners.find(s.inode);
-        uint32_t pid = owner == owners.end() ? 0 : owner->second;
-        std::string comm;
-        if (pid) {
-          comm = ReadProcText(ctx, std::to_string(pid) + "/comm", 256);
-          while (!comm.empty() && comm.back() == '\n') comm.pop_back();
-        }
-        if (!sink.Add(Row{pid ? AssetValue(static_cast<int64_t>(pid)) : AssetValue(std::monostate{}),
-                          comm, std::string(pr.name), static_cast<int64_t>(pr.ipv6 ? 6 : 4),
-                          s.local_address, static_cast<int64_t>(s.local_port),
-                          static_cast<int64_t>(s.inode), static_cast<int64_t>(s.uid),
-                          static_cast<int64_t>(ns)}))
+        if (!visit(ns, pr.name, pr.ipv6 ? 6 : 4, s, owner == owners.end() ? nullptr : &owner->second))
           return OkStatus();
       }
+    }
+  }
+  return OkStatus();
+}
+
+Status CollectListeningPorts(const CollectContext& ctx, RowSink& sink) {
+  return ForEachInetSocket(ctx, sink, [&](uint64_t ns, const char* proto, int family,
+                                          const ProcNetSocket& s, const SocketOwner* owner) {
+    // TCP: LISTEN (0x0A). UDP: bound, unconnected sockets (state 7 with no
+    // remote port) are what receives datagrams.
+    bool listening = std::string_view(proto) == "tcp" ? s.state == 0x0A
+                                                      : (s.state == 0x07 && s.remote_port == 0);
+    if (!listening) return true;
+    uint32_t pid = owner ? owner->pid : 0;
+    return sink.Add(Row{pid ? AssetValue(static_cast<int64_t>(pid)) : AssetValue(std::monostate{}),
+                        pid ? Comm(ctx, pid) : std::string(), std::string(proto),
+                        static_cast<int64_t>(family), s.local_address,
+                        static_cast<int64_t>(s.local_port), static_cast<int64_t>(s.inode),
+                        static_cast<int64_t>(s.uid), static_cast<int64_t>(ns)});
+  });
+}
+
+Status CollectProcessOpenSockets(const CollectContext& ctx, RowSink& sink) {
+  return ForEachInetSocket(ctx, sink, [&](uint64_t ns, const char* proto, int family,
+                                          const ProcNetSocket& s, const SocketOwner* owner) {
+    if (!owner) return true;  // sockets no visible process holds (TIME_WAIT, ...)
+    std::string state;
+    if (std::string_view(proto) == "tcp" && s.state < std::size(kTcpStates)) state = kTcpStates[s.state];
+    return sink.Add(Row{static_cast<int64_t>(owner->pid), static_cast<int64_t>(owner->fd),
+                        Comm(ctx, owner->pid), std::string(proto), static_cast<int64_t>(family),
+                        s.local_address, static_cast<int64_t>(s.local_port), s.remote_address,
+                        static_cast<int64_t>(s.remote_port), state, static_cast<int64_t>(ns)});
+  });
+}
+
+// The process whose /proc/<pid>/net describes the target's network namespace:
+// the container's process, or this process for the host (pid 1 may be
+// unreadable in a sandbox; an agent runs in the host's network namespace).
+uint32_t NetViewPid(const CollectContext& ctx) {
+  return ctx.target_pid ? ctx.target_pid : static_cast<uint32_t>(getpid());
+}
+
+// "10.0.0.0/8" contains "10.1.2.3"?
+bool Ipv4InNet(const std::string& addr, const std::string& cidr, int* prefix_out) {
+  size_t slash = cidr.find('/');
+  if (slash == std::string::npos) return false;
+  in_addr a{}, n{};
+  if (inet_pton(AF_INET, addr.c_str(), &a) != 1 || inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &n) != 1)
+    return false;
+  int prefix = atoi(cidr.c_str() + slash + 1);
+  if (prefix <= 0 || prefix > 32) return false;
+  uint32_t mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+  if ((ntohl(a.s_addr) & mask) != (ntohl(n.s_addr) & mask)) return false;
+  *prefix_out = prefix;
+  return true;
+}
+
+Status CollectInterfaces(const CollectContext& ctx, RowSink& sink) {
+  const uint32_t view = NetViewPid(ctx);
+  const std::string base = std::to_string(view) + "/net/";
+  std::vector<NetDev> devs = ParseNetDev(ReadProcText(ctx, base + "dev"), "/proc/" + base + "dev", sink.warnings());
+  if (devs.empty()) return UnavailableError("cannot read /proc/" + base + "dev");
+  absl::flat_hash_map<std::string, std::vector<std::string>> addrs;
+  for (auto& [iface, a] : ParseIfInet6(ReadProcText(ctx, base + "if_inet6"))) addrs[iface].push_back(a);
+  // IPv4 addresses: getifaddrs when this process shares the target's network
+  // namespace (exact); otherwise the namespace's local addresses from
+  // fib_trie, attributed to the only non-loopback interface when that is
+  // unambiguous.
+  const uint64_t self_ns = NsInode(ctx, static_cast<uint32_t>(getpid()), "net");
+  if (self_ns && self_ns == NsInode(ctx, view, "net")) {
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) == 0) {
+      for (struct ifaddrs* i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        char buf[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+        int prefix = 0;
+        if (i->ifa_netmask)
+          prefix = __builtin_popcount(reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr);
+        addrs[i->ifa_name].insert(addrs[i->ifa_name].begin(), std::string(buf) + "/" + std::to_string(prefix));
+      }
+      freeifaddrs(ifa);
+    }
+  } else {
+    // Each local address goes to the interface of the connected route that
+    // contains it, with that route's prefix.
+    std::vector<std::string> local = ParseFibTrieLocal(ReadProcText(ctx, base + "fib_trie", 16 << 20));
+    std::vector<std::string> ignored;
+    std::vector<Route> routes = ParseRoutes(ReadProcText(ctx, base + "route"), false, "route", &ignored);
+    for (const std::string& a : local) {
+      if (a.rfind("127.", 0) == 0) {
+        addrs["lo"].insert(addrs["lo"].begin(), a + "/8");
+        continue;
+      }
+      bool placed = false;
+      for (const Route& r : routes) {
+        int prefix = 0;
+        if (!r.gateway.empty() || !Ipv4InNet(a, r.destination, &prefix)) continue;
+        addrs[r.iface].insert(addrs[r.iface].begin(), a + "/" + std::to_string(prefix));
+        placed = true;
+        break;
+      }
+      if (!placed) sink.Warn("IPv4 address " + a + ": no connected route names its interface");
+    }
+  }
+  const uint64_t ns = NsInode(ctx, view, "net");
+  for (const NetDev& d : devs) {
+    std::string list;
+    for (const std::string& a : addrs[d.name]) list += (list.empty() ? "" : ",") + a;
+    if (!sink.Add(Row{d.name, list, static_cast<int64_t>(d.rx_bytes), static_cast<int64_t>(d.rx_packets),
+                      static_cast<int64_t>(d.tx_bytes), static_cast<int64_t>(d.tx_packets),
+                      static_cast<int64_t>(ns)}))
+      break;
+  }
+  return OkStatus();
+}
+
+Status CollectRoutes(const CollectContext& ctx, RowSink& sink) {
+  const uint32_t view = NetViewPid(ctx);
+  const uint64_t ns = NsInode(ctx, view, "net");
+  for (bool v6 : {false, true}) {
+    std::string rel = std::to_string(view) + "/net/" + (v6 ? "ipv6_route" : "route");
+    for (const Route& r : ParseRoutes(ReadProcText(ctx, rel, 16 << 20), v6, "/proc/" + rel, sink.warnings())) {
+      if (!sink.Add(Row{static_cast<int64_t>(r.family), r.destination, r.gateway, r.iface,
+                        static_cast<int64_t>(r.metric), static_cast<int64_t>(r.flags), static_cast<int64_t>(ns)}))
+        return OkStatus();
     }
   }
   return OkStatus();
@@ -1198,6 +1335,42 @@ std::vector<TableDef> MakeDefs() {
          {"uid", T::kInteger, "socket owner uid"},
          {"net_namespace", T::kInteger, "network namespace inode"}}},
        CollectListeningPorts},
+      {{"process_open_sockets",
+        "TCP and UDP sockets held by the visible processes, per network namespace, with both ends and the TCP state.",
+        S::kLiveSystem,
+        {{"pid", T::kInteger, "process holding the socket (the lowest pid when shared)"},
+         {"fd", T::kInteger, "its file descriptor"},
+         {"name", T::kText, "process name"},
+         {"protocol", T::kText, "tcp or udp"},
+         {"family", T::kInteger, "4 or 6"},
+         {"local_address", T::kText, "local address"},
+         {"local_port", T::kInteger, "local port"},
+         {"remote_address", T::kText, "remote address"},
+         {"remote_port", T::kInteger, "remote port"},
+         {"state", T::kText, "TCP state (ESTABLISHED, LISTEN, ...); '' for UDP"},
+         {"net_namespace", T::kInteger, "network namespace inode"}}},
+       CollectProcessOpenSockets},
+      {{"interfaces",
+        "Network interfaces of the target's network namespace with addresses and counters (/proc/<pid>/net).",
+        S::kLiveSystem,
+        {{"name", T::kText, "interface"},
+         {"addresses", T::kText, "addr/prefix, comma-separated (IPv4 then IPv6)"},
+         {"rx_bytes", T::kInteger, "bytes received"},
+         {"rx_packets", T::kInteger, "packets received"},
+         {"tx_bytes", T::kInteger, "bytes sent"},
+         {"tx_packets", T::kInteger, "packets sent"},
+         {"net_namespace", T::kInteger, "network namespace inode"}}},
+       CollectInterfaces},
+      {{"routes", "IPv4 and IPv6 routes of the target's network namespace (/proc/<pid>/net/route, ipv6_route).",
+        S::kLiveSystem,
+        {{"family", T::kInteger, "4 or 6"},
+         {"destination", T::kText, "network/prefix"},
+         {"gateway", T::kText, "next hop ('' when directly connected)"},
+         {"interface", T::kText, "output interface"},
+         {"metric", T::kInteger, "metric"},
+         {"flags", T::kInteger, "RTF_* flags"},
+         {"net_namespace", T::kInteger, "network namespace inode"}}},
+       CollectRoutes},
       {{"kernel_modules", "Loaded kernel modules (/proc/modules).", S::kLiveSystem,
         {{"name", T::kText, "module name"},
          {"size", T::kInteger, "bytes"},

@@ -158,6 +158,60 @@ TEST_F(HostAssets, ListeningPortsAgreeWithSsAndShowThisProcess) {
   }
 }
 
+TEST_F(HostAssets, InterfacesAndRoutesAgreeWithIp) {
+  // `ip -o addr`: "<iface> <addr/prefix>" per address.
+  auto expected = Lines(RunTool("ip -o addr | awk '{print $2\" \"$4}'"));
+  AssetTable t = assets_->Collect("interfaces");
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  std::set<std::string> got;
+  for (const auto& row : t.rows) {
+    std::string name = AssetValueToString(row[static_cast<size_t>(t.ColumnIndex("name"))]);
+    std::string list = AssetValueToString(row[static_cast<size_t>(t.ColumnIndex("addresses"))]);
+    for (size_t pos = 0; pos < list.size();) {
+      size_t comma = list.find(',', pos);
+      got.insert(name + " " + list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  }
+  EXPECT_EQ(got, expected);
+  // `ip route` (IPv4 main table): the default gateway and connected networks.
+  AssetTable r = assets_->Collect("routes");
+  ASSERT_TRUE(r.status.ok());
+  std::string def = RunTool("ip -4 route show default | awk '{print $3\" \"$5}'");
+  def.erase(def.find_last_not_of('\n') + 1);
+  bool found_default = def.empty();
+  for (const auto& row : r.rows) {
+    auto cell = [&](const char* c) { return AssetValueToString(row[static_cast<size_t>(r.ColumnIndex(c))]); };
+    if (cell("family") == "4" && cell("destination") == "0.0.0.0/0")
+      found_default = found_default || cell("gateway") + " " + cell("interface") == def;
+  }
+  EXPECT_TRUE(found_default) << "ip route default: " << def;
+}
+
+TEST_F(HostAssets, OpenSocketsShowThisProcessesConnection) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(l, 1), 0);
+  socklen_t len = sizeof a;
+  getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  auto q = assets_->Query("select fd, state, remote_address from process_open_sockets where pid = " +
+                          std::to_string(getpid()) + " and remote_port = " + port);
+  close(c);
+  close(l);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->rows.size(), 1u);
+  EXPECT_EQ(AssetValueToString(q->rows[0][0]), std::to_string(c));
+  EXPECT_EQ(AssetValueToString(q->rows[0][1]), "ESTABLISHED");
+  EXPECT_EQ(AssetValueToString(q->rows[0][2]), "127.0.0.1");
+}
+
 TEST_F(HostAssets, SystemAndKernelInfo) {
   AssetTable k = assets_->Collect("kernel_info");
   ASSERT_TRUE(k.status.ok());

@@ -95,6 +95,11 @@ TEST_F(ContainerAssets, ReportsTheContainersOwnSystem) {
   EXPECT_EQ(Column(ports, "port"), std::set<std::string>{"5555"});
   EXPECT_EQ(Column(ports, "name"), std::set<std::string>{"nc"});
 
+  // Interfaces: --network none leaves only the container's own loopback.
+  AssetTable ifs = (*a)->Collect("interfaces");
+  ASSERT_TRUE(ifs.status.ok()) << ifs.status.ToString();
+  EXPECT_EQ(Column(ifs, "name"), std::set<std::string>{"lo"});
+
   // The /proc/1/root link is a magic link: refused, never the host's shadow.
   AssetTable shadow = (*a)->Collect("shadow");
   EXPECT_FALSE(shadow.status.ok());
