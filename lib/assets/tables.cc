@@ -942,6 +942,133 @@ Status CollectRoutes(const CollectContext& ctx, RowSink& sink) {
   return OkStatus();
 }
 
+// Known network services: how to recognise the process (executable base
+// name or comm), what it is, and which packages may provide it (the first
+// installed one gives the version).
+struct ServiceSignature {
+  const char* service;
+  const char* kind;
+  std::vector<const char*> names;     // exe base names / comm
+  std::vector<const char*> packages;  // deb, rpm and apk names
+};
+
+const std::vector<ServiceSignature>& ServiceSignatures() {
+  static const auto* sigs = new std::vector<ServiceSignature>{
+      {"nginx", "web server", {"nginx"}, {"nginx", "nginx-core", "nginx-full", "nginx-light", "nginx-extras"}},
+      {"apache httpd", "web server", {"apache2", "httpd"}, {"apache2", "apache2-bin", "httpd"}},
+      {"lighttpd", "web server", {"lighttpd"}, {"lighttpd"}},
+      {"caddy", "web server", {"caddy"}, {"caddy"}},
+      {"tomcat", "application server", {"tomcat", "catalina"}, {"tomcat10", "tomcat9", "tomcat"}},
+      {"php-fpm", "application server", {"php-fpm", "php-fpm8.2", "php-fpm8.1", "php-fpm7.4"}, {"php8.2-fpm", "php-fpm", "php81-fpm"}},
+      {"postgresql", "database", {"postgres", "postmaster"}, {"postgresql-16", "postgresql-15", "postgresql-14", "postgresql-13", "postgresql-server", "postgresql"}},
+      {"mysql", "database", {"mysqld"}, {"mysql-server", "mysql-server-8.0", "mysql-community-server", "mysql"}},
+      {"mariadb", "database", {"mariadbd", "mysqld_safe"}, {"mariadb-server", "mariadb-server-core", "mariadb"}},
+      {"mongodb", "database", {"mongod", "mongos"}, {"mongodb-org-server", "mongodb-server", "mongodb"}},
+      {"elasticsearch", "database", {"elasticsearch"}, {"elasticsearch"}},
+      {"redis", "cache", {"redis-server", "redis-sentinel"}, {"redis-server", "redis", "redis-tools"}},
+      {"valkey", "cache", {"valkey-server"}, {"valkey-server", "valkey"}},
+      {"memcached", "cache", {"memcached"}, {"memcached"}},
+      {"rabbitmq", "message broker", {"beam.smp"}, {"rabbitmq-server"}},
+      {"kafka", "message broker", {"kafka"}, {"kafka"}},
+      {"openssh", "remote access", {"sshd"}, {"openssh-server", "openssh"}},
+      {"vsftpd", "file transfer", {"vsftpd"}, {"vsftpd"}},
+      {"bind", "dns", {"named"}, {"bind9", "bind"}},
+      {"dnsmasq", "dns", {"dnsmasq"}, {"dnsmasq", "dnsmasq-base"}},
+      {"postfix", "mail", {"master", "smtpd"}, {"postfix"}},
+      {"etcd", "key-value store", {"etcd"}, {"etcd-server", "etcd"}},
+      {"docker", "container engine", {"dockerd"}, {"docker.io", "docker-ce", "moby-engine"}},
+      {"kubelet", "container orchestration", {"kubelet"}, {"kubelet"}},
+      {"node.js", "application server", {"node", "nodejs"}, {"nodejs"}},
+  };
+  return *sigs;
+}
+
+// Installed package name -> version of one root (deb, rpm and apk).
+absl::flat_hash_map<std::string, std::string> PackageVersions(const CollectContext& ctx) {
+  absl::flat_hash_map<std::string, std::string> out;
+  for (auto collect : {CollectDebPackages, CollectRpmPackages, CollectApkPackages}) {
+    AssetTable t;
+    t.columns.resize(9);
+    RowSink sink(&t, ctx.options->max_rows);
+    if (!collect(ctx, sink).ok()) continue;
+    const bool rpm = collect == CollectRpmPackages;
+    for (const auto& row : t.rows) {
+      std::string name = AssetValueToString(row[0]);
+      std::string version = AssetValueToString(row[1]);
+      if (rpm) version += "-" + AssetValueToString(row[2]);  // version-release
+      // deb: only installed packages (status column).
+      if (collect == CollectDebPackages && AssetValueToString(row[5]) != "installed") continue;
+      out.try_emplace(name, version);
+    }
+  }
+  return out;
+}
+
+Status CollectServices(const CollectContext& ctx, RowSink& sink) {
+  AssetTable ports;
+  ports.columns.resize(9);
+  RowSink port_sink(&ports, ctx.options->max_rows);
+  if (Status s = CollectListeningPorts(ctx, port_sink); !s.ok()) return s;
+  // Package versions per root: the target's, or for a host process inside a
+  // container, that container's (read through /proc/<pid>/root).
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::string>> versions_by_root;
+  absl::flat_hash_set<std::string> reported;  // service|pid|address|port
+  for (const auto& row : ports.rows) {
+    const int64_t* pid = std::get_if<int64_t>(&row[0]);
+    if (!pid) continue;
+    const std::string pid_s = std::to_string(*pid);
+    char exe_buf[4096];
+    std::string link = ctx.options->proc_root + "/" + pid_s + "/exe";
+    ssize_t n = readlink(link.c_str(), exe_buf, sizeof exe_buf - 1);
+    std::string exe = n > 0 ? std::string(exe_buf, static_cast<size_t>(n)) : "";
+    if (absl::EndsWith(exe, " (deleted)")) exe.resize(exe.size() - 10);
+    const std::string base = exe.substr(exe.rfind('/') + 1);
+    const std::string comm = AssetValueToString(row[1]);
+    const ServiceSignature* sig = nullptr;
+    for (const auto& s : ServiceSignatures()) {
+      for (const char* nm : s.names)
+        if (base == nm || comm == nm) sig = &s;
+      if (sig) break;
+    }
+    if (!sig) continue;
+    std::string container = state::ParseCgroupFile(ReadProcText(ctx, pid_s + "/cgroup", 64 << 10))
+                                .value_or(state::ContainerRef{}).id;
+    // Which root's packages describe this process.
+    std::string root_key = ctx.target_pid || container.empty() ? "" : container;
+    auto it = versions_by_root.find(root_key);
+    if (it == versions_by_root.end()) {
+      if (root_key.empty()) {
+        it = versions_by_root.emplace(root_key, PackageVersions(ctx)).first;
+      } else {
+        auto croot = RootFs::Open(ctx.options->proc_root + "/" + pid_s + "/root");
+        CollectContext cctx = ctx;
+        if (croot.ok()) cctx.root = &*croot;
+        it = versions_by_root.emplace(root_key, croot.ok() ? PackageVersions(cctx)
+                                                           : absl::flat_hash_map<std::string, std::string>{}).first;
+      }
+    }
+    std::string package, version;
+    for (const char* p : sig->packages) {
+      auto v = it->second.find(p);
+      if (v != it->second.end()) {
+        package = p;
+        version = v->second;
+        break;
+      }
+    }
+    const std::string address = AssetValueToString(row[4]);
+    const int64_t port = std::get<int64_t>(row[5]);
+    if (!reported.insert(std::string(sig->service) + "|" + pid_s + "|" + address + "|" + std::to_string(port)).second)
+      continue;
+    const bool exposed = address == "0.0.0.0" || address == "::";
+    if (!sink.Add(Row{std::string(sig->service), std::string(sig->kind), *pid, comm, exe,
+                      AssetValueToString(row[2]), address, port, static_cast<int64_t>(exposed), package,
+                      version, container}))
+      break;
+  }
+  return OkStatus();
+}
+
 Status CollectKernelModules(const CollectContext& ctx, RowSink& sink) {
   std::string path = ctx.options->proc_root + "/modules";
   std::string text;
@@ -1371,6 +1498,22 @@ std::vector<TableDef> MakeDefs() {
          {"flags", T::kInteger, "RTF_* flags"},
          {"net_namespace", T::kInteger, "network namespace inode"}}},
        CollectRoutes},
+      {{"services",
+        "Network services found from the listening sockets: web servers, databases, caches, brokers, remote access, ... recognised by executable, with the providing package and its version (from the process's own root: a container's packages for a containerised service).",
+        S::kLiveSystem,
+        {{"service", T::kText, "nginx, postgresql, redis, openssh, ..."},
+         {"kind", T::kText, "web server, database, cache, message broker, remote access, ..."},
+         {"pid", T::kInteger, "listening process"},
+         {"process", T::kText, "its name"},
+         {"path", T::kText, "its executable"},
+         {"protocol", T::kText, "tcp or udp"},
+         {"address", T::kText, "listening address"},
+         {"port", T::kInteger, "listening port"},
+         {"exposed", T::kInteger, "1 when listening on every address (0.0.0.0 or ::)"},
+         {"package", T::kText, "the package providing it ('' when not found)"},
+         {"version", T::kText, "the package's version (rpm: version-release)"},
+         {"container_id", T::kText, "container of the process ('' on the host)"}}},
+       CollectServices},
       {{"kernel_modules", "Loaded kernel modules (/proc/modules).", S::kLiveSystem,
         {{"name", T::kText, "module name"},
          {"size", T::kInteger, "bytes"},

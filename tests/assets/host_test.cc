@@ -2,6 +2,8 @@
 // getent (files only here), dpkg-query, ps and ss.
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,6 +212,49 @@ TEST_F(HostAssets, OpenSocketsShowThisProcessesConnection) {
   EXPECT_EQ(AssetValueToString(q->rows[0][0]), std::to_string(c));
   EXPECT_EQ(AssetValueToString(q->rows[0][1]), "ESTABLISHED");
   EXPECT_EQ(AssetValueToString(q->rows[0][2]), "127.0.0.1");
+}
+
+TEST_F(HostAssets, ServicesRecogniseARealRedisWithItsPackageVersion) {
+  if (access("/usr/bin/redis-server", X_OK) != 0) {
+    const char* ci = getenv("CI");
+    if (ci && std::string(ci) == "true") FAIL() << "redis-server not installed (scripts/install-deps.sh)";
+    GTEST_SKIP() << "redis-server not installed";
+  }
+  // A free loopback port, then a real redis-server on it.
+  int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  close(probe);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+          "--save", "", "--appendonly", "no", "--logfile", "/dev/null", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  std::vector<AssetValue> row;
+  AssetTable t;
+  for (int i = 0; i < 100 && row.empty(); ++i) {  // until it listens
+    usleep(50 * 1000);
+    t = assets_->Collect("services");
+    for (const auto& r : t.rows)
+      if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("port"))]) == port) row = r;
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_FALSE(row.empty()) << "redis on port " << port << " not found in services";
+  auto cell = [&](const char* c) { return AssetValueToString(row[static_cast<size_t>(t.ColumnIndex(c))]); };
+  EXPECT_EQ(cell("service"), "redis");
+  EXPECT_EQ(cell("kind"), "cache");
+  EXPECT_EQ(cell("pid"), std::to_string(pid));
+  EXPECT_EQ(cell("exposed"), "0");
+  EXPECT_EQ(cell("package"), "redis-server");
+  EXPECT_EQ(cell("version"), RunTool("dpkg-query -W -f '${Version}' redis-server"));
 }
 
 TEST_F(HostAssets, SystemAndKernelInfo) {
