@@ -6,7 +6,8 @@
 //   cat /etc/os-release; uname -a; getent passwd; getent group; getent shadow;
 //   dpkg-query -W (name, version, arch, status, source); ps -e -o ...;
 //   ss -ltnup; cat /proc/modules; findmnt -rn; nproc; cat /proc/meminfo;
-//   cat /etc/crontab /etc/cron.d/*; cat /etc/ssh/sshd_config ...
+//   cat /etc/crontab /etc/cron.d/*; cat /etc/ssh/sshd_config ...; ss -tunap;
+//   ip addr/route; the systemd unit files; podman ps (containers) ...
 // Each side runs --rounds times, alternating (ABAB), and the medians are
 // compared. Also printed: vigil's rows per table and its peak RSS.
 //
@@ -44,6 +45,13 @@ constexpr const char kToolsScript[] =
     "cat /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/* 2>/dev/null\n"
     "cat /etc/ssh/sshd_config /etc/sudoers /root/.ssh/authorized_keys 2>/dev/null\n"
     "ls /etc/profile.d /etc/init.d; cat /etc/ld.so.preload 2>/dev/null\n"
+    "ss -tunap\n"
+    "ip -o addr; ip route; ip -6 route\n"
+    "cat /etc/systemd/system/*.* /lib/systemd/system/*.* /usr/lib/systemd/system/*.* 2>/dev/null\n"
+    "ls /etc/systemd/system/*.wants 2>/dev/null\n"
+    "cat /var/lib/containers/storage/overlay-images/images.json 2>/dev/null\n"
+    "command -v podman && podman ps --format json\n"
+    "cat /etc/apk/world /lib/apk/db/installed 2>/dev/null\n"
     "true\n";
 
 double RunTools() {

@@ -71,7 +71,8 @@ struct Assets::Impl {
   // extraction's warnings, reported with every table.
   std::unique_ptr<assets::UnpackedImage> image;
 
-  AssetTable Collect(const TableDef& def, std::vector<std::pair<int, AssetValue>> equals = {}) {
+  AssetTable Collect(const TableDef& def, std::vector<std::pair<int, AssetValue>> equals = {},
+                     assets::SessionCache* cache = nullptr) {
     AssetTable t;
     t.name = def.info.name;
     t.columns = def.info.columns;
@@ -85,12 +86,15 @@ struct Assets::Impl {
     ctx.options = &options;
     ctx.live = live;
     ctx.target_pid = target_pid;
+    const bool constrained = !equals.empty();
     ctx.equals = std::move(equals);
+    ctx.cache = cache;
     RowSink sink(&t, options.max_rows);
     if (image)
       for (const std::string& w : image->warnings()) sink.Warn("image: " + w);
     Status s = def.collect(ctx, sink);
     if (!s.ok()) t.status = Status(s.code(), "table " + t.name + " (" + target + "): " + s.message());
+    if (cache && !constrained && t.status.ok()) cache->tables[t.name] = t;
     return t;
   }
 };
@@ -150,9 +154,10 @@ AssetTable Assets::Collect(std::string_view table) {
 
 std::vector<AssetTable> Assets::CollectAll() {
   std::vector<AssetTable> out;
+  assets::SessionCache cache;  // tables built from others reuse what this call collected
   for (const TableDef& d : assets::TableDefs()) {
     if ((d.info.scope == AssetScope::kLiveSystem && !impl_->live) || d.info.on_demand) continue;
-    out.push_back(impl_->Collect(d));
+    out.push_back(impl_->Collect(d, {}, &cache));
   }
   return out;
 }

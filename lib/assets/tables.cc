@@ -986,11 +986,20 @@ const std::vector<ServiceSignature>& ServiceSignatures() {
 // Installed package name -> version of one root (deb, rpm and apk).
 absl::flat_hash_map<std::string, std::string> PackageVersions(const CollectContext& ctx) {
   absl::flat_hash_map<std::string, std::string> out;
-  for (auto collect : {CollectDebPackages, CollectRpmPackages, CollectApkPackages}) {
-    AssetTable t;
-    t.columns.resize(9);
-    RowSink sink(&t, ctx.options->max_rows);
-    if (!collect(ctx, sink).ok()) continue;
+  using Collector = Status (*)(const CollectContext&, RowSink&);
+  const std::pair<const char*, Collector> kTables[] = {{"deb_packages", CollectDebPackages},
+                                                       {"rpm_packages", CollectRpmPackages},
+                                                       {"apk_packages", CollectApkPackages}};
+  for (const auto& [table_name, collect] : kTables) {
+    // The session's copy when this is the target's own root.
+    const AssetTable* cached = ctx.cache ? ctx.cache->Find(table_name) : nullptr;
+    AssetTable local;
+    if (!cached) {
+      local.columns.resize(9);
+      RowSink sink(&local, ctx.options->max_rows);
+      if (!collect(ctx, sink).ok()) continue;
+    }
+    const AssetTable& t = cached ? *cached : local;
     const bool rpm = collect == CollectRpmPackages;
     for (const auto& row : t.rows) {
       std::string name = AssetValueToString(row[0]);
@@ -1005,10 +1014,15 @@ absl::flat_hash_map<std::string, std::string> PackageVersions(const CollectConte
 }
 
 Status CollectServices(const CollectContext& ctx, RowSink& sink) {
-  AssetTable ports;
-  ports.columns.resize(9);
-  RowSink port_sink(&ports, ctx.options->max_rows);
-  if (Status s = CollectListeningPorts(ctx, port_sink); !s.ok()) return s;
+  AssetTable local_ports;
+  const AssetTable* ports_ptr = ctx.cache ? ctx.cache->Find("listening_ports") : nullptr;
+  if (!ports_ptr) {
+    local_ports.columns.resize(9);
+    RowSink port_sink(&local_ports, ctx.options->max_rows);
+    if (Status s = CollectListeningPorts(ctx, port_sink); !s.ok()) return s;
+    ports_ptr = &local_ports;
+  }
+  const AssetTable& ports = *ports_ptr;
   // Package versions per root: the target's, or for a host process inside a
   // container, that container's (read through /proc/<pid>/root).
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::string>> versions_by_root;
@@ -1042,6 +1056,7 @@ Status CollectServices(const CollectContext& ctx, RowSink& sink) {
       } else {
         auto croot = RootFs::Open(ctx.options->proc_root + "/" + pid_s + "/root");
         CollectContext cctx = ctx;
+        cctx.cache = nullptr;  // the session's tables describe the target, not this container
         if (croot.ok()) cctx.root = &*croot;
         it = versions_by_root.emplace(root_key, croot.ok() ? PackageVersions(cctx)
                                                            : absl::flat_hash_map<std::string, std::string>{}).first;

@@ -9,6 +9,7 @@
 #define VIGIL_LIB_ASSETS_TABLES_HPP_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,9 +28,24 @@ struct CollectContext {
   uint32_t target_pid = 0;
   // Equality constraints pushed down by SQL: (column index, value).
   std::vector<std::pair<int, AssetValue>> equals;
+  // Shared by the tables of one CollectAll / one SQL query (nullptr for a
+  // single Collect): the expensive scans several tables need (every
+  // process's fds for socket owners, the package databases) run once.
+  struct SessionCache* cache = nullptr;
 
   // The value pushed down for `column`, if any.
   const AssetValue* Equal(int column) const;
+};
+
+// What one collection session computed (see CollectContext::cache): every
+// table collected without constraints, by name, so that a table built from
+// others (services from listening_ports and the package tables) reuses them.
+struct SessionCache {
+  std::map<std::string, AssetTable> tables;
+  const AssetTable* Find(const std::string& name) const {
+    auto it = tables.find(name);
+    return it == tables.end() ? nullptr : &it->second;
+  }
 };
 
 class RowSink {
