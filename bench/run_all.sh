@@ -91,6 +91,9 @@ fi
 run detect_benchmark "$B/detect_benchmark" "${DT_ARGS[@]}"
 cat "$OUT/detect_benchmark.txt"
 
+run assets_inventory "$B/assets_inventory" --rounds 10
+grep -E "^RESULT|^vigil tables" "$OUT/assets_inventory.txt" || true
+
 run rss_10k_processes "$B/rss_10k_processes"
 cat "$OUT/rss_10k_processes.txt"
 
