@@ -1,7 +1,7 @@
 // Fuzzes the asset parsers (lib/assets/parsers.hpp): passwd, group, shadow,
 // os-release, dpkg status, /proc/net, authorized_keys, sshd_config, sudoers,
 // crontab, apk's installed database, systemd unit files, rpm headers, routes,
-// /proc/net/dev, if_inet6 and fib_trie. The first byte picks the parser, the
+// /proc/net/dev, if_inet6, fib_trie and Berkeley DB hash files. The first byte picks the parser, the
 // rest is the file. Invariants: no crash, bounded warnings, and the shadow
 // parser never lets hash text out (its outputs come from fixed vocabularies).
 #include <cstddef>
@@ -15,7 +15,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t which = data[0] % 17;
+  const uint8_t which = data[0] % 18;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> warnings;
   namespace a = vigil::assets;
@@ -86,6 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 16:
       a::ParseFibTrieLocal(text);
       break;
+    case 17: {
+      std::string error;
+      auto v = a::ParseBdbHashValues(text, "Packages", &error, &warnings);
+      if (!v && error.empty()) __builtin_trap();
+      break;
+    }
     case 12: {
       std::string error;
       auto p = a::ParseRpmHeader(text, &error);

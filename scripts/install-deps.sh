@@ -17,7 +17,7 @@ TEST_PKGS=(
   podman runc busybox-static              # real containers in tests
   redis-server redis-tools                # workload benchmark
   netcat-openbsd iproute2 procps kmod     # syscall triggers and reference tools
-  rpm                                     # real rpm databases for the rpm_packages tests
+  rpm db5.3-util                           # real rpm databases (sqlite, Berkeley DB) for rpm_packages tests
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -815,4 +815,103 @@ std::vector<std::string> ParseFibTrieLocal(std::string_view text) {
   return out;
 }
 
+std::optional<std::vector<std::string>> ParseBdbHashValues(std::string_view bytes,
+                                                           std::string_view file,
+                                                           std::string* error,
+                                                           std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  // Page layout (db_page.h): a 26-byte header (lsn 8, pgno 4, prev 4, next 4,
+  // entries 2, hf_offset 2, level 1, type 1), then `entries` 2-byte offsets.
+  constexpr size_t kHeader = 26;
+  constexpr uint8_t kHashMeta = 8, kHashUnsorted = 2, kHash = 13, kOverflow = 7;
+  constexpr uint8_t kKeyData = 1, kOffPage = 3;
+  constexpr uint32_t kMagic = 0x061561;
+  if (bytes.size() < 512) {
+    *error = "too small for a Berkeley DB file";
+    return std::nullopt;
+  }
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  auto le32 = [](const unsigned char* p) {
+    return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+  };
+  bool swap;
+  if (le32(b + 12) == kMagic) swap = false;
+  else if (Be32(b + 12) == kMagic) swap = true;
+  else {
+    *error = "not a Berkeley DB hash database (magic)";
+    return std::nullopt;
+  }
+  auto u32 = [&](const unsigned char* p) { return swap ? Be32(p) : le32(p); };
+  auto u16 = [&](const unsigned char* p) {
+    return static_cast<uint16_t>(swap ? (p[0] << 8) | p[1] : p[0] | (p[1] << 8));
+  };
+  const uint32_t page_size = u32(b + 20);
+  if (b[25] != kHashMeta || page_size < 512 || page_size > 65536 || (page_size & (page_size - 1))) {
+    *error = "not a Berkeley DB hash database (page size " + std::to_string(page_size) + ")";
+    return std::nullopt;
+  }
+  const size_t pages = bytes.size() / page_size;
+  auto page = [&](uint32_t n) -> const unsigned char* {
+    return n < pages ? b + size_t{n} * page_size : nullptr;
+  };
+  std::vector<std::string> values;
+  size_t total = 0;
+  for (uint32_t pg = 1; pg < pages; ++pg) {
+    const unsigned char* p = page(pg);
+    if (p[25] != kHash && p[25] != kHashUnsorted) continue;
+    const uint16_t entries = u16(p + 20);
+    if (kHeader + size_t{entries} * 2 > page_size) {
+      w.Add(pg, "page with too many entries");
+      continue;
+    }
+    // Items are pairs (key, data); the data item is the odd one.
+    for (uint16_t i = 1; i < entries; i += 2) {
+      const uint16_t off = u16(p + kHeader + size_t{i} * 2);
+      const uint16_t prev = u16(p + kHeader + static_cast<size_t>(i - 1) * 2);
+      // Items grow down from the page end: item i ends where item i-1 starts.
+      if (off < kHeader + size_t{entries} * 2 || off >= page_size || prev > page_size || prev <= off) {
+        w.Add(pg, "item offset out of the page");
+        continue;
+      }
+      const unsigned char* item = p + off;
+      if (item[0] == kKeyData) {
+        values.emplace_back(reinterpret_cast<const char*>(item + 1), prev - off - 1);
+      } else if (item[0] == kOffPage) {
+        if (off + 12u > page_size) {
+          w.Add(pg, "overflow item truncated");
+          continue;
+        }
+        uint32_t next = u32(item + 4);
+        const uint32_t tlen = u32(item + 8);
+        if (tlen > bytes.size()) {
+          w.Add(pg, "overflow item longer than the file");
+          continue;
+        }
+        std::string v;
+        v.reserve(tlen);
+        size_t hops = 0;
+        while (next != 0 && v.size() < tlen && hops++ < pages) {
+          const unsigned char* o = page(next);
+          if (!o || o[25] != kOverflow) break;
+          const uint16_t len = u16(o + 22);  // hf_offset: bytes on this overflow page
+          if (kHeader + len > page_size) break;
+          v.append(reinterpret_cast<const char*>(o + kHeader), std::min<size_t>(len, tlen - v.size()));
+          next = u32(o + 16);
+        }
+        if (v.size() != tlen) {
+          w.Add(pg, "broken overflow chain");
+          continue;
+        }
+        values.push_back(std::move(v));
+      }
+      total += values.empty() ? 0 : values.back().size();
+      if (total > bytes.size() * 4) {  // values cannot exceed the file; stop on a cycle
+        w.Add(pg, "values larger than the file: stopping");
+        return values;
+      }
+    }
+  }
+  return values;
+}
+
 }  // namespace vigil::assets

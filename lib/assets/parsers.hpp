@@ -175,6 +175,16 @@ std::vector<std::pair<std::string, std::string>> ParseIfInet6(std::string_view t
 // /proc/net/fib_trie: the local IPv4 addresses ("/32 host LOCAL" leaves).
 std::vector<std::string> ParseFibTrieLocal(std::string_view text);
 
+// The data values of a Berkeley DB hash database file (rpm's Packages on
+// RHEL/CentOS <= 8), read page by page without libdb: key/data pairs on hash
+// pages, values on overflow pages followed with loop and length checks.
+// Either byte order. nullopt with *error when the file is not a BDB hash
+// database; damaged pages are skipped with a warning.
+std::optional<std::vector<std::string>> ParseBdbHashValues(std::string_view file_bytes,
+                                                           std::string_view file,
+                                                           std::string* error,
+                                                           std::vector<std::string>* warnings);
+
 // Splits on every `sep` (empty fields kept).
 std::vector<std::string_view> SplitOn(std::string_view s, char sep);
 

@@ -539,6 +539,31 @@ std::pair<std::string, std::string> SplitSourceRpm(std::string s) {
   return {s.substr(0, ver), s.substr(ver + 1)};
 }
 
+Row RpmRow(const RpmPackage& pkg) {
+  auto [src, src_version] = SplitSourceRpm(pkg.source_rpm);
+  if (src.empty()) src = pkg.name;
+  auto opt = [](int64_t v) { return v >= 0 ? AssetValue(v) : AssetValue(std::monostate{}); };
+  return Row{pkg.name, pkg.version, pkg.release, opt(pkg.epoch), pkg.arch, src, src_version, pkg.vendor, opt(pkg.size)};
+}
+
+Status AddRpmHeadersFromBdb(const std::string& path, const std::string& bytes, RowSink& sink) {
+  std::string error;
+  auto values = ParseBdbHashValues(bytes, path, &error, sink.warnings());
+  if (!values) return DataLossError(path + ": " + error);
+  size_t n = 0;
+  for (const std::string& v : *values) {
+    ++n;
+    if (v.size() < 8) continue;  // rpm's bookkeeping records (next package number)
+    auto pkg = ParseRpmHeader(v, &error);
+    if (!pkg) {
+      sink.Warn(path + ": record " + std::to_string(n) + ": " + error);
+      continue;
+    }
+    if (!sink.Add(RpmRow(*pkg))) break;
+  }
+  return OkStatus();
+}
+
 // rpm's package database. The sqlite backend (rpm >= 4.16: Fedora 33+,
 // RHEL 9) is read from a copy in memory (sqlite3_deserialize), so the file is
 // only ever opened through the root view and never locked or written.
@@ -549,11 +574,14 @@ Status CollectRpmPackages(const CollectContext& ctx, RowSink& sink) {
     std::string bytes;
     Status s = ctx.root->ReadFile(path, kMaxDbBytes, &bytes);
     if (s.code() == StatusCode::kNotFound) {
-      for (const char* other : {"/Packages", "/Packages.db"}) {
-        if (ctx.root->Lstat(std::string(dir) + other).ok())
-          return UnimplementedError(std::string(dir) + other +
-                                    ": Berkeley DB and ndb rpm databases are not read yet (only rpmdb.sqlite)");
-      }
+      // Berkeley DB (RHEL/CentOS <= 8), read without libdb.
+      const std::string bdb = std::string(dir) + "/Packages";
+      Status b = ctx.root->ReadFile(bdb, kMaxDbBytes, &bytes);
+      if (b.ok()) return AddRpmHeadersFromBdb(bdb, bytes, sink);
+      if (b.code() != StatusCode::kNotFound) return b;
+      if (ctx.root->Lstat(std::string(dir) + "/Packages.db").ok())
+        return UnimplementedError(std::string(dir) +
+                                  "/Packages.db: ndb rpm databases (SUSE) are not read yet");
       continue;
     }
     if (!s.ok()) return s;
@@ -599,12 +627,7 @@ Status CollectRpmPackages(const CollectContext& ctx, RowSink& sink) {
         sink.Warn(path + ": package " + std::to_string(hnum) + ": " + error);
         continue;
       }
-      auto [src, src_version] = SplitSourceRpm(pkg->source_rpm);
-      if (src.empty()) src = pkg->name;
-      auto opt = [](int64_t v) { return v >= 0 ? AssetValue(v) : AssetValue(std::monostate{}); };
-      if (!sink.Add(Row{pkg->name, pkg->version, pkg->release, opt(pkg->epoch), pkg->arch, src,
-                        src_version, pkg->vendor, opt(pkg->size)}))
-        break;
+      if (!sink.Add(RpmRow(*pkg))) break;
     }
     Status result = (rc == SQLITE_DONE || rc == SQLITE_ROW)
                         ? OkStatus()
@@ -1339,7 +1362,7 @@ std::vector<TableDef> MakeDefs() {
          {"command", T::kText, "the command"}}},
        CollectCrontab},
       {{"rpm_packages",
-        "RPM packages from rpm's sqlite database (/var/lib/rpm or /usr/lib/sysimage/rpm rpmdb.sqlite). Berkeley DB and ndb databases give an Unimplemented status naming the file.",
+        "RPM packages from rpm's database in /var/lib/rpm or /usr/lib/sysimage/rpm: rpmdb.sqlite (rpm >= 4.16) or Packages (Berkeley DB hash, RHEL/CentOS <= 8, read without libdb). ndb (SUSE Packages.db) gives an Unimplemented status naming the file.",
         S::kAnyRoot,
         {{"name", T::kText, "package name"},
          {"version", T::kText, "version"},
