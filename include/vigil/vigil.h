@@ -315,6 +315,7 @@ typedef uint8_t vigil_field_type;
 #define VIGIL_FIELD_PORT 5        /* value is uint64 */
 #define VIGIL_FIELD_STRING_LIST 6
 #define VIGIL_FIELD_ABSTIME 7     /* value is uint64 ns since the epoch */
+#define VIGIL_FIELD_IPNET 8       /* value is an IP address string, matched with networks */
 
 struct vigil_value {
   size_t sz;           /* set by the caller */

@@ -125,6 +125,29 @@ constexpr Entry kEntries[] = {
      "The fd.name of the standard output (fd 1), as proc.stdin.name."},
     {F::kProcStderrName, "proc.stderr.name", T::kString, "none",
      "The fd.name of the standard error (fd 2), as proc.stdin.name."},
+    {F::kProcAexe, "proc.aexe", T::kString, "index_optional",
+     "The proc.exe (argv[0]) of an ancestor, indexed like proc.aname."},
+    {F::kProcIsExeFromMemfd, "proc.is_exe_from_memfd", T::kBool, "none",
+     "`true` if the executable was run from a memfd (fileless execution: `fexecve` of a "
+     "`memfd_create` file). Set at each exec; for processes running when the capture started, "
+     "from /proc/<pid>/exe."},
+    {F::kProcIsExeUpperLayer, "proc.is_exe_upper_layer", T::kBool, "none",
+     "`true` if the executable lives in the upper (writable) layer of an overlayfs, i.e. it "
+     "was written in the container rather than shipped in its image. Captured in the kernel at "
+     "each exec; `false` for processes running when the capture started."},
+    {F::kProcDuration, "proc.duration", T::kUInt64, "none",
+     "Nanoseconds since the process started (fork time, or the /proc start time for processes "
+     "running when the capture started)."},
+    {F::kProcVpgid, "proc.vpgid", T::kInt64, "none",
+     "The process group id as seen from the process's pid namespace. Captured at each exec "
+     "(a later setpgid() or setsid() without exec is not seen)."},
+    {F::kProcIsVpgidLeader, "proc.is_vpgid_leader", T::kBool, "none",
+     "`true` if the process leads its process group (proc.vpgid = proc.vpid)."},
+    {F::kProcIsSidLeader, "proc.is_sid_leader", T::kBool, "none",
+     "`true` if the process leads its session (a session leader: login shells, daemons after "
+     "setsid)."},
+    {F::kProcSname, "proc.sname", T::kString, "none",
+     "The proc.name of the session leader, when the process table knows it."},
     // ---- user / group
     {F::kUserUid, "user.uid", T::kUInt64, "none", "The real user id of the process."},
     {F::kUserName, "user.name", T::kString, "none", "The name of user.uid."},
@@ -165,6 +188,19 @@ constexpr Entry kEntries[] = {
     {F::kFdSport, "fd.sport", T::kPort, "none", "The server port."},
     {F::kFdLport, "fd.lport", T::kPort, "none", "The local port."},
     {F::kFdRport, "fd.rport", T::kPort, "none", "The remote port."},
+    {F::kFdIp, "fd.ip", T::kIpAddr, "none",
+     "Either IP address of the socket: a check holds when it holds for the client or the "
+     "server address (`!=`: for neither). Event::Field returns the list `(client,server)`."},
+    {F::kFdPort, "fd.port", T::kPort, "none",
+     "Either port of the socket, matched like fd.ip."},
+    {F::kFdNet, "fd.net", T::kIpNet, "none",
+     "Either IP address of the socket, matched against networks: `fd.net = 10.0.0.0/8`, "
+     "`fd.net in (rfc_1918_addresses)`; a plain address is a /32 (/128). Holds when the client "
+     "or the server address is in one of the networks (`!=`: neither is)."},
+    {F::kFdCnet, "fd.cnet", T::kIpNet, "none", "The client IP address, matched against networks."},
+    {F::kFdSnet, "fd.snet", T::kIpNet, "none", "The server IP address, matched against networks."},
+    {F::kFdLnet, "fd.lnet", T::kIpNet, "none", "The local IP address, matched against networks."},
+    {F::kFdRnet, "fd.rnet", T::kIpNet, "none", "The remote IP address, matched against networks."},
     {F::kFsPathName, "fs.path.name", T::kString, "none",
      "The path of a file event with one path (open, unlink, mkdir, chmod, chown, truncate)."},
     {F::kFsPathSource, "fs.path.source", T::kString, "none",
@@ -188,6 +224,20 @@ constexpr Entry kEntries[] = {
      "The runtime: `podman`, `docker`, `containerd` or `cri-o`."},
     {F::kContainerPrivileged, "container.privileged", T::kBool, "none",
      "`true` for privileged containers."},
+    {F::kContainerMounts, "container.mounts", T::kString, "none",
+     "Every mount of the container, space-separated, each "
+     "`source:destination:mode:rw:propagation` (mode: `z`/`Z` relabelling or empty; rw: "
+     "`true`/`false`; propagation: `rprivate`, `rshared`, ... or empty)."},
+    {F::kContainerMount, "container.mount", T::kString, "index_or_key",
+     "One mount as in container.mounts, by number (`container.mount[0]`) or by destination, "
+     "a glob (`container.mount[/usr/local/*]`: the first match). No value when none matches."},
+    {F::kContainerMountSource, "container.mount.source", T::kString, "index_or_key",
+     "The source of a mount, by number or by destination (a glob)."},
+    {F::kContainerMountDest, "container.mount.dest", T::kString, "index_or_key",
+     "The destination of a mount, by number or by source, a glob "
+     "(`container.mount.dest[/var/run/docker.sock]`: where the host's Docker socket is "
+     "mounted). No value when none matches, which equals `<NA>` (Falco's older rules compare "
+     "with `N/A`: `!= \"N/A\"` is false then, as intended)."},
     {F::kK8sPodName, "k8s.pod.name", T::kString, "none",
      "The Kubernetes pod name (from the runtime's labels)."},
     {F::kK8sNsName, "k8s.ns.name", T::kString, "none", "The Kubernetes namespace of the pod."},
@@ -218,6 +268,17 @@ Status Bad(std::string_view name, std::string_view why) {
 constexpr std::string_view kEvtArgPrefix = "evt.arg.";
 
 }  // namespace
+
+bool IsCandidateList(const FieldRef& ref) {
+  switch (static_cast<FieldId>(ref.id)) {
+    case FieldId::kFdIp:
+    case FieldId::kFdPort:
+    case FieldId::kFdNet:
+      return true;
+    default:
+      return kEntries[ref.id].argument == "index_optional" && ref.index < 0;
+  }
+}
 
 std::string FieldsMarkdown() {
   struct Class {
@@ -268,7 +329,7 @@ std::string FieldsMarkdown() {
         "itself), `.name`/`[N]` select an event argument.\n\n";
   md += "| Type | Values |\n|---|---|\n";
   for (FieldType t : {T::kString, T::kInt64, T::kUInt64, T::kBool, T::kIpAddr, T::kPort,
-                      T::kStringList, T::kAbsTime}) {
+                      T::kStringList, T::kAbsTime, T::kIpNet}) {
     md += "| `" + std::string(FieldTypeName(t)) + "` | ";
     switch (t) {
       case T::kString: md += "text"; break;
@@ -279,6 +340,9 @@ std::string FieldsMarkdown() {
       case T::kPort: md += "TCP/UDP port (unsigned integer)"; break;
       case T::kStringList: md += "list of text values"; break;
       case T::kAbsTime: md += "nanoseconds since the Unix epoch (unsigned integer)"; break;
+      case T::kIpNet:
+        md += "an IP address as text, compared with networks (`10.0.0.0/8`, `fd00::/8`)";
+        break;
     }
     md += " |\n";
   }
@@ -291,6 +355,7 @@ std::string FieldsMarkdown() {
                         : f.argument == "index"          ? "`[N]`"
                         : f.argument == "index_optional" ? "`[N]` (optional)"
                         : f.argument == "name_or_index"  ? "`.name` or `[N]`"
+                        : f.argument == "index_or_key"   ? "`[N]` or `[path]`"
                                                          : f.argument;
       md += "| `" + f.name + "` | `" + std::string(FieldTypeName(f.type)) + "` | " + arg +
             " | " + escape(f.description) + " |\n";
@@ -311,6 +376,7 @@ std::string_view FieldTypeName(FieldType type) {
     case FieldType::kPort: return "port";
     case FieldType::kStringList: return "list";
     case FieldType::kAbsTime: return "abstime";
+    case FieldType::kIpNet: return "ipnet";
   }
   return "unknown";
 }
@@ -376,9 +442,17 @@ Result<FieldRef> ResolveField(std::string_view name) {
     int64_t index = -1;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
     if (ec != std::errc() || p != digits.data() + digits.size() || index < 0 ||
-        digits.front() == '+' || digits.front() == '-')
-      return Bad(name, "index must be a non-negative integer, got '" + std::string(digits) + "'");
-    ref.index = index;
+        digits.front() == '+' || digits.front() == '-') {
+      auto kit = fields::ByName().find(base);
+      if (kit != fields::ByName().end() &&
+          fields::kEntries[static_cast<uint32_t>(kit->second)].argument == "index_or_key") {
+        ref.key = std::string(digits);  // container.mount.dest[/var/run/docker.sock]
+      } else {
+        return Bad(name, "index must be a non-negative integer, got '" + std::string(digits) + "'");
+      }
+    } else {
+      ref.index = index;
+    }
     has_index = true;
   }
 
@@ -388,9 +462,10 @@ Result<FieldRef> ResolveField(std::string_view name) {
   ref.id = static_cast<uint32_t>(it->second);
   const std::string_view arg = fields::kEntries[ref.id].argument;
   if (has_index && arg == "none") return Bad(name, "this field takes no index");
-  if (!has_index && (arg == "index" || arg == "name_or_index"))
-    return Bad(name, arg == "index" ? "an index '[N]' is required"
-                                    : "an argument is required ('evt.arg.path' or 'evt.arg[0]')");
+  if (!has_index && (arg == "index" || arg == "name_or_index" || arg == "index_or_key"))
+    return Bad(name, arg == "index"          ? "an index '[N]' is required"
+                     : arg == "index_or_key" ? "an argument '[N]' or '[path]' is required"
+                                             : "an argument is required ('evt.arg.path' or 'evt.arg[0]')");
   return ref;
 }
 

@@ -469,7 +469,7 @@ std::optional<uint32_t> Compiler::ResolveValue(const ValueExpr& v, uint32_t sour
   s.kind = Slot::Kind::kField;
   s.ref = *ref;
   s.type.type = info.type;
-  s.type.any = info.argument == "index_optional" && ref->index < 0;
+  s.type.any = fields::IsCandidateList(*ref);
   s.name = name;
   return slots_->Intern(std::move(s));
 }
@@ -585,6 +585,35 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
       return out;
     }
     out.pred = MakeSlotCompare(*lhs_id, op->op, *rhs_id);
+    return out;
+  }
+
+  // Networks: `fd.net = 10.0.0.0/8`, `fd.snet in (rfc_1918_addresses)`.
+  if (type == FieldType::kIpNet) {
+    if (op->op != Op::kEq && op->op != Op::kNe && op->cls != OpInfo::kSet) {
+      type_error("does not apply to networks (use =, !=, in)");
+      return out;
+    }
+    std::vector<Literal> items;
+    if (op->cls == OpInfo::kSet) {
+      if (!ExpandList(e, source, &items)) return out;
+    } else {
+      items.push_back(e.value);
+    }
+    std::vector<IpNet> nets;
+    bool ok = true;
+    for (const Literal& item : items) {
+      auto n = ParseIpNet(item.value);
+      if (!n) {
+        AddIssue(Issue::Kind::kError, source, item.pos,
+                 "'" + item.value + "' is not an IP network or address (" + fname + ")");
+        ok = false;
+        continue;
+      }
+      nets.push_back(*n);
+    }
+    if (!ok) return out;
+    out.pred = MakeNetCheck(*lhs_id, op->op == Op::kNe, std::move(nets));
     return out;
   }
 

@@ -551,6 +551,14 @@ void ProcessTable::Apply(const schema::Event& event) {
         p.args_truncated = true;
       }
       StdioFromSchema(x->stdio(), &p.stdio);
+      p.exe_from_memfd = x->exe_from_memfd();
+      p.exe_upper_layer = x->exe_upper_layer();
+      if (x->sid() != 0) {  // captured (older recordings keep the inherited ids)
+        p.pgid = x->pgid();
+        p.sid = x->sid();
+        p.vpgid = x->vpgid();
+        p.vsid = x->vsid();
+      }
       break;
     }
     case schema::EventType::Exit: {
@@ -644,6 +652,10 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
       ParseUint(v[1], &p.egid);
     } else if (key == "NSpid" && n >= 1) {
       ParseUint(v[n - 1], &p.vpid);  // innermost namespace
+    } else if (key == "NSpgid" && n >= 1) {
+      ParseUint(v[n - 1], &p.vpgid);
+    } else if (key == "NSsid" && n >= 1) {
+      ParseUint(v[n - 1], &p.vsid);
     }
   }
   p.pid = tgid;
@@ -651,6 +663,7 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
   const std::string tdir = tgid == pid ? dir : absl::StrCat(proc_root, "/", tgid);
 
   p.exe_path = ReadLink(tdir + "/exe");  // "" for kernel threads
+  p.exe_from_memfd = p.exe_path.starts_with("/memfd:");
   p.cwd = ReadLink(tdir + "/cwd");
   if (ReadFile(tdir + "/cmdline", opts_.max_args_bytes + opts_.max_args + 1, &text, true) ==
       ReadStatus::kOk) {
@@ -757,6 +770,10 @@ Process ProcessFromInfo(const schema::ProcessInfo& info) {
   p.pid_ns = info.pid_ns();
   p.net_ns = info.net_ns();
   StdioFromSchema(info.stdio(), &p.stdio);
+  p.vpgid = info.vpgid();
+  p.vsid = info.vsid();
+  p.exe_from_memfd = info.exe_from_memfd();
+  p.exe_upper_layer = info.exe_upper_layer();
   return p;
 }
 
@@ -817,6 +834,10 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   b.add_pid_ns(p.pid_ns);
   b.add_net_ns(p.net_ns);
   if (!stdio.IsNull()) b.add_stdio(stdio);
+  b.add_vpgid(p.vpgid);
+  b.add_vsid(p.vsid);
+  b.add_exe_from_memfd(p.exe_from_memfd);
+  b.add_exe_upper_layer(p.exe_upper_layer);
   return b.Finish();
 }
 

@@ -69,8 +69,11 @@ struct Process {
   uint32_t pid = 0;  // host tgid
   uint32_t ppid = 0;
   uint32_t vpid = 0;
-  uint32_t sid = 0;
-  uint32_t pgid = 0;
+  uint32_t sid = 0;   // session id (host); from /proc, then from each exec
+  uint32_t pgid = 0;  // process group id (host)
+  uint32_t vsid = 0, vpgid = 0;  // the same in the process's own pid namespace
+  bool exe_from_memfd = false;   // the image was executed from a memfd
+  bool exe_upper_layer = false;  // ... from the upper layer of an overlayfs
   uint32_t uid = 0, gid = 0, euid = 0, egid = 0;
   uint32_t loginuid = kUnsetId;
   uint32_t sessionid = kUnsetId;

@@ -115,6 +115,39 @@ TEST_F(ContainerCaptureTest, EventsInsideAContainerCarryItsIdentity) {
   Shell("podman wait " + name_ + " >/dev/null 2>&1");
 }
 
+// A binary copied into the container's writable (overlayfs upper) layer and
+// run: proc.is_exe_upper_layer, unlike the image's own sh.
+TEST_F(ContainerCaptureTest, ExecutableWrittenInTheContainerIsFromTheUpperLayer) {
+  if (name_.empty()) return;
+  CaptureOptions opts;
+  opts.events = *ParseEventTypes("exec");
+  opts.container_only = true;
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  const std::string id = Start("sleep 1; cp /bin/busybox /root/true; /root/true; sleep 1");
+  ASSERT_EQ(id.size(), 64u) << id;
+  bool image_sh = false, dropped = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline && !(image_sh && dropped)) {
+    auto ev = (*cap)->Next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(ev.ok());
+    if (!*ev || Str(**ev, "container.full_id") != id) continue;
+    const Event& e = **ev;
+    if (Str(e, "proc.exepath") == "/bin/busybox" && Str(e, "proc.name") == "sh") {
+      EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "false");
+      image_sh = true;
+    }
+    if (Str(e, "proc.exepath") == "/root/true") {
+      EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "true");
+      EXPECT_EQ(Str(e, "proc.sname"), "sh");  // runc's init shell leads the session
+      dropped = true;
+    }
+  }
+  EXPECT_TRUE(image_sh);
+  EXPECT_TRUE(dropped);
+  Shell("podman wait " + name_ + " >/dev/null 2>&1");
+}
+
 TEST_F(ContainerCaptureTest, ContainerOnlyDropsHostEvents) {
   if (name_.empty()) return;
   CaptureOptions opts;

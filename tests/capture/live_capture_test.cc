@@ -563,6 +563,49 @@ TEST_F(LiveCaptureTest, StandardStreamsAtExecOnSocketsPipesAndFiles) {
   for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
 }
 
+TEST_F(LiveCaptureTest, SessionAndProcessGroupAtExec) {
+  if (!cap_) return;
+  // A new session whose leader execs sh; sh runs /bin/true in a child (same
+  // session and process group: dash without job control).
+  pid_t leader = RunChild([] {
+    if (setsid() < 0) return 1;
+    execl("/bin/sh", "sh", "-c", "/bin/true; exit 0", nullptr);
+    return 127;
+  });
+  const std::string pid_text = std::to_string(leader);
+  EXPECT_NE(Find(EventType::kExec, leader,
+                 [&](const Event& e) {
+                   const auto* x = Table(e)->body_as_Exec();
+                   EXPECT_EQ(x->sid(), static_cast<uint32_t>(leader));
+                   EXPECT_EQ(x->pgid(), static_cast<uint32_t>(leader));
+                   EXPECT_EQ(Str(e, "proc.vpgid"), pid_text);  // same pid namespace as ours
+                   EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "true");
+                   EXPECT_EQ(Str(e, "proc.is_sid_leader"), "true");
+                   EXPECT_EQ(Str(e, "proc.sname"), "sh");
+                   EXPECT_EQ(Str(e, "proc.is_exe_from_memfd"), "false");
+                   EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "false");
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(WaitFor(*cap_,
+                    [&](const Event& e) {
+                      if (e.type() != EventType::kExec || Str(e, "proc.ppid") != pid_text)
+                        return false;
+                      EXPECT_EQ(Str(e, "proc.name"), "true");
+                      EXPECT_EQ(Str(e, "proc.vpgid"), pid_text);
+                      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "false");
+                      EXPECT_EQ(Str(e, "proc.is_sid_leader"), "false");
+                      EXPECT_EQ(Str(e, "proc.sname"), "sh");
+                      EXPECT_EQ(Str(e, "proc.aexe[1]"), "sh");
+                      // Started at its fork, before this exec.
+                      auto d = e.Field("proc.duration");
+                      EXPECT_TRUE(d.ok() && std::holds_alternative<uint64_t>(*d)) << Str(e, "proc.duration");
+                      return true;
+                    }),
+            "");
+  EXPECT_EQ(Reap(leader), 0);
+}
+
 TEST_F(LiveCaptureTest, IdentityAndCapabilities) {
   if (!cap_) return;
   pid_t child = RunChild([] {
@@ -746,6 +789,7 @@ TEST_F(LiveCaptureTest, TamperingMemfdPtraceBpf) {
                  [&](const Event& e) {
                    const auto* ex = Table(e)->body_as_Exec();
                    EXPECT_TRUE(ex->exe_from_memfd()) << ex->exe_path()->str();
+                   EXPECT_EQ(Str(e, "proc.is_exe_from_memfd"), "true");
                    EXPECT_EQ(ex->exe_nlink(), 0u);
                    return true;
                  }),

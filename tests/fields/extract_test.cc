@@ -352,6 +352,98 @@ TEST_F(FieldsTest, StandardStreamsOfOtherEventsComeFromTheProcessTable) {
   EXPECT_EQ(Get(*Open("/etc/passwd", O_RDONLY, 0, 3, other), "proc.stdout.type"), kNA);
 }
 
+TEST_F(FieldsTest, ProcessImageSessionAndDuration) {
+  // cat (400): a session of bash (200), its own process group, started 2 s
+  // before the event; the table knows the streams of nothing.
+  state::Process p = *world.processes.Find(400);
+  p.pgid = 400;
+  p.vpgid = 400;
+  p.sid = 200;
+  p.vsid = 200;
+  p.start_mono_ns = testing::kWallNs - 1000 - 2'000'000'000ull;
+  p.exe_upper_layer = true;
+  world.processes.Upsert(p);
+  OwnedEvent e = Open("/etc/passwd");
+  EXPECT_EQ(Get(*e, "proc.duration"), U(2'000'000'000ull));
+  EXPECT_EQ(Get(*e, "proc.vpgid"), I(400));
+  EXPECT_EQ(Get(*e, "proc.is_vpgid_leader"), B(true));
+  EXPECT_EQ(Get(*e, "proc.is_sid_leader"), B(false));
+  EXPECT_EQ(Get(*e, "proc.sname"), S("bash"));
+  EXPECT_EQ(Get(*e, "proc.is_exe_upper_layer"), B(true));
+  EXPECT_EQ(Get(*e, "proc.is_exe_from_memfd"), B(false));
+  EXPECT_EQ(Get(*e, "proc.aexe[0]"), S("cat"));
+  EXPECT_EQ(Get(*e, "proc.aexe[1]"), S("python3"));
+  EXPECT_EQ(Get(*e, "proc.aexe[3]"), S("sshd: alice [priv]"));
+  EXPECT_EQ(Get(*e, "proc.aexe"), FieldValue(Strings{"python3", "-bash", "sshd: alice [priv]",
+                                                       "/sbin/init"}));
+  // A process whose group (in its namespace) was never captured, nor its
+  // start; its session (200, from the World) is known.
+  HeaderSpec other;
+  other.pid = 300;
+  OwnedEvent o = Open("/x", O_RDONLY, 0, 3, other);
+  EXPECT_EQ(Get(*o, "proc.vpgid"), kNA);
+  EXPECT_EQ(Get(*o, "proc.is_vpgid_leader"), kNA);
+  EXPECT_EQ(Get(*o, "proc.sname"), S("bash"));
+  EXPECT_EQ(Get(*o, "proc.duration"), kNA);
+
+  // An exec carries its own image flags and ids (vpid 7 leads group 7 and
+  // its session: a shell started by setsid).
+  HeaderSpec h;
+  h.type = EventType::Exec;
+  h.syscall = SYS_execve;
+  h.vpid = 7;
+  h.pid = 400;
+  OwnedEvent x = Make(h, "x", Body::Exec, [](flatbuffers::FlatBufferBuilder& fbb) {
+    auto f = fbb.CreateString("/proc/self/fd/3");
+    auto ex = fbb.CreateString("/memfd:x");
+    schema::ExecBuilder b(fbb);
+    b.add_filename(f);
+    b.add_exe_path(ex);
+    b.add_exe_from_memfd(true);
+    b.add_pgid(400);
+    b.add_sid(400);
+    b.add_vpgid(7);
+    b.add_vsid(7);
+    return b.Finish().Union();
+  });
+  EXPECT_EQ(Get(*x, "proc.is_exe_from_memfd"), B(true));
+  EXPECT_EQ(Get(*x, "proc.is_exe_upper_layer"), B(false));
+  EXPECT_EQ(Get(*x, "proc.vpgid"), I(7));
+  EXPECT_EQ(Get(*x, "proc.is_vpgid_leader"), B(true));
+  EXPECT_EQ(Get(*x, "proc.is_sid_leader"), B(true));
+  EXPECT_EQ(Get(*x, "proc.sname"), S("x"));
+  EXPECT_EQ(Get(*x, "evt.arg.vpgid"), S("7"));
+}
+
+TEST_F(FieldsTest, ContainerMounts) {
+  state::Container c = *world.containers.Find(testing::kContainerId);
+  c.mounts = {{"/var/run/docker.sock", "/var/run/docker.sock", "bind", {"rbind", "rprivate"}},
+              {"/proc", "/host/proc", "bind", {"ro", "rslave", "Z"}},
+              {"tmpfs", "/tmp", "tmpfs", {"rw"}}};
+  world.containers.Upsert(c);
+  HeaderSpec h;
+  h.pid = h.tid = 600;
+  h.ppid = 550;
+  OwnedEvent e = Open("/etc/nginx/nginx.conf", O_RDONLY, 0, 3, h);
+  EXPECT_EQ(Get(*e, "container.mounts"),
+            S("/var/run/docker.sock:/var/run/docker.sock::true:rprivate "
+              "/proc:/host/proc:Z:false:rslave tmpfs:/tmp::true:"));
+  EXPECT_EQ(Get(*e, "container.mount[1]"), S("/proc:/host/proc:Z:false:rslave"));
+  EXPECT_EQ(Get(*e, "container.mount[3]"), kNA);
+  EXPECT_EQ(Get(*e, "container.mount[/tm*]"), S("tmpfs:/tmp::true:"));
+  EXPECT_EQ(Get(*e, "container.mount.source[0]"), S("/var/run/docker.sock"));
+  EXPECT_EQ(Get(*e, "container.mount.source[/host/*]"), S("/proc"));
+  // dest[...] is keyed by the source (Falco's sensitive-mount rule).
+  EXPECT_EQ(Get(*e, "container.mount.dest[/proc*]"), S("/host/proc"));
+  EXPECT_EQ(Get(*e, "container.mount.dest[/var/run/docker.sock]"), S("/var/run/docker.sock"));
+  EXPECT_EQ(Get(*e, "container.mount.dest[/etc]"), kNA);
+  EXPECT_EQ(Get(*e, "container.mount.dest[2]"), S("/tmp"));
+  // Host processes have no mounts.
+  OwnedEvent host = Open("/x");
+  EXPECT_EQ(Get(*host, "container.mount.dest[/proc*]"), kNA);
+  EXPECT_EQ(Get(*host, "container.mounts"), kNA);
+}
+
 TEST_F(FieldsTest, SyscallNamesPerType) {
   HeaderSpec h;
   h.type = EventType::Exit;
@@ -682,7 +774,7 @@ TEST_F(FieldsTest, AncestryStopsAtLoopsAndPartialWalksAgree) {
 TEST_F(FieldsTest, ResolvedRefsMatchNames) {
   OwnedEvent e = Open("/etc/passwd");
   for (const FieldInfo& f : ListFields()) {
-    if (f.argument == "name_or_index") continue;
+    if (f.argument == "name_or_index" || f.argument == "index_or_key") continue;
     Result<FieldRef> ref = ResolveField(f.name);
     ASSERT_TRUE(ref.ok());
     EXPECT_EQ(e->Field(*ref), Get(*e, f.name)) << f.name;

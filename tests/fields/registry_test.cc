@@ -19,7 +19,7 @@ TEST(Registry, FieldsAreUniqueDescribedAndDense) {
     EXPECT_FALSE(f.description.empty()) << f.name;
     EXPECT_NE(FieldTypeName(f.type), "unknown") << f.name;
     EXPECT_TRUE(f.argument == "none" || f.argument == "index_optional" ||
-                f.argument == "name_or_index")
+                f.argument == "name_or_index" || f.argument == "index_or_key")
         << f.name << ": " << f.argument;
   }
   for (const char* n : {"evt.type", "proc.name", "proc.aname", "fd.name", "fd.sip",
@@ -30,13 +30,31 @@ TEST(Registry, FieldsAreUniqueDescribedAndDense) {
 TEST(Registry, ResolvesPlainNamesToTheirListIndex) {
   const auto& fields = ListFields();
   for (uint32_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].argument == "name_or_index") continue;
+    if (fields[i].argument == "name_or_index" || fields[i].argument == "index_or_key") continue;
     Result<FieldRef> r = ResolveField(fields[i].name);
     ASSERT_TRUE(r.ok()) << fields[i].name << ": " << r.status().ToString();
     EXPECT_EQ(r->id, i);
     EXPECT_EQ(r->index, -1);
     EXPECT_TRUE(r->key.empty());
   }
+}
+
+TEST(Registry, ResolvesIndexOrPathKeys) {
+  Result<FieldRef> r = ResolveField("container.mount.dest[/var/run/docker.sock]");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ListFields()[r->id].name, "container.mount.dest");
+  EXPECT_EQ(r->key, "/var/run/docker.sock");
+  EXPECT_EQ(r->index, -1);
+  r = ResolveField("container.mount[1]");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->index, 1);
+  EXPECT_TRUE(r->key.empty());
+  r = ResolveField("container.mount.source");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'[N]' or '[path]'"), std::string::npos)
+      << r.status().ToString();
+  // Other indexed fields still take numbers only.
+  EXPECT_FALSE(ResolveField("proc.aname[/x]").ok());
 }
 
 TEST(Registry, ResolvesIndexAndNameArguments) {
@@ -99,7 +117,7 @@ TEST(BodyArgs, EveryBodyHasItsSchemaFields) {
   // Field counts of each table in event.fbs: a new schema field needs a line
   // in lib/fields/body_args.cc.
   const std::pair<Body, size_t> expected[] = {
-      {Body::Exec, 10},       {Body::Fork, 5},         {Body::Exit, 1},
+      {Body::Exec, 14},       {Body::Fork, 5},         {Body::Exit, 1},
       {Body::Open, 5},        {Body::Unlink, 2},       {Body::Rename, 3},
       {Body::Chmod, 3},       {Body::Chown, 5},        {Body::Mkdir, 2},
       {Body::Link, 3},        {Body::Truncate, 3},     {Body::Connect, 2},

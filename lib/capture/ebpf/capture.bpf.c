@@ -823,6 +823,23 @@ static __always_inline long syscall_nr_of(struct task_struct *task) {
 #endif
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Whether an executable's inode is an overlayfs inode with an upper-layer
+ * dentry (the file was written in the container, not taken from the image).
+ * overlayfs may be a module without CO-RE info for struct ovl_inode: as
+ * Falco does, read ovl_inode.__upperdentry, which directly follows the
+ * embedded vfs inode. */
+static __always_inline __u64 exe_upper_layer(struct inode *inode) {
+  if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC) return 0;
+  unsigned long size = bpf_core_type_size(struct inode);
+  if (!size) return 0;
+  struct dentry *upper = NULL;
+  bpf_probe_read_kernel(&upper, sizeof(upper), (char *)inode + size);
+  if (!upper) return 0;
+  return BPF_CORE_READ(upper, d_inode, i_ino) != 0;
+}
+
 /* The standard streams of the new image: one vg_fdinfo per fd 0-2 in one
  * slot, then a name slot per fd. Bounded: three fd table reads, at most three
  * path walks (none for sockets, pipes from pipe(2) or an fd that shares the
@@ -888,6 +905,20 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
   a->a[0] = BPF_CORE_READ(file, f_inode, i_ino);
   a->a[1] = BPF_CORE_READ(file, f_inode, __i_nlink);
   a->a[2] = old_pid;
+  a->a[3] = exe_upper_layer(BPF_CORE_READ(file, f_inode));
+  /* Process group and session: host ids in a[4]/a[5], as seen from the
+   * task's own pid namespace in a[6]/a[7]. */
+  struct signal_struct *sig = task->signal; /* BTF pointers: direct loads */
+  struct pid *pg = sig->pids[PIDTYPE_PGID];
+  struct pid *sid = sig->pids[PIDTYPE_SID];
+  if (pg) {
+    a->a[4] = pg->numbers[0].nr;
+    a->a[6] = ns_pid(pg, NULL);
+  }
+  if (sid) {
+    a->a[5] = sid->numbers[0].nr;
+    a->a[7] = ns_pid(sid, NULL);
+  }
   __u32 cur = BODY_OFF;
   put_kernel_str(s, &cur, BPF_CORE_READ(bprm, filename));
   struct path fpath = BPF_CORE_READ(file, f_path);

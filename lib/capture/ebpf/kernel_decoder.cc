@@ -250,6 +250,11 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       eb.add_exe_nlink(static_cast<uint32_t>(a.a[1]));
       eb.add_exe_from_memfd(exe.starts_with("/memfd:"));
       if (!stdio.IsNull()) eb.add_stdio(stdio);
+      eb.add_exe_upper_layer(a.a[3] != 0);
+      eb.add_pgid(static_cast<uint32_t>(a.a[4]));
+      eb.add_sid(static_cast<uint32_t>(a.a[5]));
+      eb.add_vpgid(static_cast<uint32_t>(a.a[6]));
+      eb.add_vsid(static_cast<uint32_t>(a.a[7]));
       body = eb.Finish().Union();
       body_type = s::Body::Exec;
       break;
