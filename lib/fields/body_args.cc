@@ -84,7 +84,9 @@ const ArgDesc kExec[] = {A_STR(Exec, filename), A_STR(Exec, exe_path), A_LIST(Ex
                          A_UINT(Exec, exe_nlink), A_BOOL(Exec, exe_from_memfd),
                          A_BOOL(Exec, exe_upper_layer), A_STDIO(Exec, stdio),
                          A_UINT(Exec, pgid), A_UINT(Exec, sid), A_UINT(Exec, vpgid),
-                         A_UINT(Exec, vsid)};
+                         A_UINT(Exec, vsid), A_HEX(Exec, cap_effective),
+                         A_HEX(Exec, cap_permitted), A_HEX(Exec, cap_inheritable),
+                         A_BOOL(Exec, caps_captured)};
 const ArgDesc kFork[] = {A_UINT(Fork, child_pid), A_UINT(Fork, child_tid), A_UINT(Fork, child_vpid),
                          A_HEX(Fork, clone_flags), A_BOOL(Fork, is_thread)};
 const ArgDesc kExit[] = {A_INT(Exit, exit_code)};

@@ -148,6 +148,46 @@ FieldValue ExeFlag(const schema::Event& ev, Enrichment& en, bool upper) {
   return upper ? p->exe_upper_layer : p->exe_from_memfd;
 }
 
+// Capability names by bit (include/uapi/linux/capability.h).
+constexpr std::string_view kCapNames[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON",
+    "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+static_assert(std::size(kCapNames) == 41);
+
+// "CAP_CHOWN CAP_KILL ..." in bit order; unnamed bits as CAP_<n>.
+std::string CapNames(uint64_t set) {
+  std::string out;
+  for (uint32_t bit = 0; bit < 64; ++bit) {
+    if (!(set & (uint64_t{1} << bit))) continue;
+    if (!out.empty()) out.push_back(' ');
+    if (bit < std::size(kCapNames)) out.append(kCapNames[bit]);
+    else out.append("CAP_").append(std::to_string(bit));
+  }
+  return out;
+}
+
+// One capability set (0 effective, 1 permitted, 2 inheritable): an exec
+// event's own capture, else the table's.
+FieldValue Caps(const schema::Event& ev, Enrichment& en, int which) {
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->caps_captured())
+      return CapNames(which == 0 ? x->cap_effective()
+                      : which == 1 ? x->cap_permitted() : x->cap_inheritable());
+  }
+  const state::Process* p = en.process();
+  if (!p || !p->caps_known) return {};
+  return CapNames(which == 0 ? p->cap_effective : which == 1 ? p->cap_permitted : p->cap_inheritable);
+}
+
 // Falco's container.mount text: source:dest:mode:rw:propagation.
 std::string MountText(const state::Container::Mount& m) {
   std::string_view mode, propagation;
@@ -741,6 +781,9 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
       const state::Process* leader = en.process_by_pid(g->sid);
       return leader ? FieldValue(leader->comm) : FieldValue();
     }
+    case FieldId::kThreadCapEffective: return Caps(ev, en, 0);
+    case FieldId::kThreadCapPermitted: return Caps(ev, en, 1);
+    case FieldId::kThreadCapInheritable: return Caps(ev, en, 2);
     case FieldId::kProcAname: return Ancestor(ref, ev, en, AncestorAttr::kName);
     case FieldId::kProcApid: return Ancestor(ref, ev, en, AncestorAttr::kPid);
     case FieldId::kProcAexepath: return Ancestor(ref, ev, en, AncestorAttr::kExepath);

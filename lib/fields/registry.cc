@@ -148,6 +148,16 @@ constexpr Entry kEntries[] = {
      "setsid)."},
     {F::kProcSname, "proc.sname", T::kString, "none",
      "The proc.name of the session leader, when the process table knows it."},
+    {F::kThreadCapEffective, "thread.cap_effective", T::kString, "none",
+     "The effective capability set, as Falco renders it: names separated by spaces "
+     "(`CAP_CHOWN CAP_DAC_OVERRIDE ...`), empty when the set is empty; match with `contains`. "
+     "Captured in the kernel at each exec, then updated by the process's own successful "
+     "capset(); for processes running when the capture started, from /proc. vigil keeps one "
+     "set per process (Falco: per thread); capability changes made by setuid() are not seen."},
+    {F::kThreadCapPermitted, "thread.cap_permitted", T::kString, "none",
+     "The permitted capability set, as thread.cap_effective."},
+    {F::kThreadCapInheritable, "thread.cap_inheritable", T::kString, "none",
+     "The inheritable capability set, as thread.cap_effective."},
     // ---- user / group
     {F::kUserUid, "user.uid", T::kUInt64, "none", "The real user id of the process."},
     {F::kUserName, "user.name", T::kString, "none", "The name of user.uid."},

@@ -553,6 +553,12 @@ void ProcessTable::Apply(const schema::Event& event) {
       StdioFromSchema(x->stdio(), &p.stdio);
       p.exe_from_memfd = x->exe_from_memfd();
       p.exe_upper_layer = x->exe_upper_layer();
+      if (x->caps_captured()) {
+        p.cap_effective = x->cap_effective();
+        p.cap_permitted = x->cap_permitted();
+        p.cap_inheritable = x->cap_inheritable();
+        p.caps_known = true;
+      }
       if (x->sid() != 0) {  // captured (older recordings keep the inherited ids)
         p.pgid = x->pgid();
         p.sid = x->sid();
@@ -566,6 +572,21 @@ void ProcessTable::Apply(const schema::Event& event) {
       // source did not say which thread).
       if (h->tid() != 0 && h->tid() != pid) break;
       MarkExited(e, ts);
+      break;
+    }
+    case schema::EventType::Capset: {
+      // capset() of the calling thread (target 0 or its own id); the table
+      // keeps one set per process.
+      const schema::Capset* c = event.body_as_Capset();
+      if (c == nullptr || h->result() != 0) break;
+      if (c->target_pid() != 0 && static_cast<uint32_t>(c->target_pid()) != h->vtid() &&
+          static_cast<uint32_t>(c->target_pid()) != h->tid())
+        break;
+      Process& p = e->p;
+      p.cap_effective = c->effective();
+      p.cap_permitted = c->permitted();
+      p.cap_inheritable = c->inheritable();
+      p.caps_known = true;
       break;
     }
     case schema::EventType::SetUid:
@@ -652,6 +673,15 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
       ParseUint(v[1], &p.egid);
     } else if (key == "NSpid" && n >= 1) {
       ParseUint(v[n - 1], &p.vpid);  // innermost namespace
+    } else if ((key == "CapEff" || key == "CapPrm" || key == "CapInh") && n >= 1) {
+      uint64_t bits = 0;
+      auto [ptr, ec] = std::from_chars(v[0].data(), v[0].data() + v[0].size(), bits, 16);
+      if (ec == std::errc() && ptr == v[0].data() + v[0].size()) {
+        (key == "CapEff"   ? p.cap_effective
+         : key == "CapPrm" ? p.cap_permitted
+                           : p.cap_inheritable) = bits;
+        p.caps_known = true;
+      }
     } else if (key == "NSpgid" && n >= 1) {
       ParseUint(v[n - 1], &p.vpgid);
     } else if (key == "NSsid" && n >= 1) {
@@ -774,6 +804,10 @@ Process ProcessFromInfo(const schema::ProcessInfo& info) {
   p.vsid = info.vsid();
   p.exe_from_memfd = info.exe_from_memfd();
   p.exe_upper_layer = info.exe_upper_layer();
+  p.cap_effective = info.cap_effective();
+  p.cap_permitted = info.cap_permitted();
+  p.cap_inheritable = info.cap_inheritable();
+  p.caps_known = info.caps_captured();
   return p;
 }
 
@@ -838,6 +872,10 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   b.add_vsid(p.vsid);
   b.add_exe_from_memfd(p.exe_from_memfd);
   b.add_exe_upper_layer(p.exe_upper_layer);
+  b.add_cap_effective(p.cap_effective);
+  b.add_cap_permitted(p.cap_permitted);
+  b.add_cap_inheritable(p.cap_inheritable);
+  b.add_caps_captured(p.caps_known);
   return b.Finish();
 }
 

@@ -74,6 +74,11 @@ struct Process {
   uint32_t vsid = 0, vpgid = 0;  // the same in the process's own pid namespace
   bool exe_from_memfd = false;   // the image was executed from a memfd
   bool exe_upper_layer = false;  // ... from the upper layer of an overlayfs
+  // Capability sets (bit n: capability n) of the process: from /proc at
+  // bootstrap, then from each exec and each successful capset() of the
+  // process itself. Changes made by setuid() are not tracked.
+  uint64_t cap_effective = 0, cap_permitted = 0, cap_inheritable = 0;
+  bool caps_known = false;
   uint32_t uid = 0, gid = 0, euid = 0, egid = 0;
   uint32_t loginuid = kUnsetId;
   uint32_t sessionid = kUnsetId;

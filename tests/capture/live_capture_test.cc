@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -604,6 +605,50 @@ TEST_F(LiveCaptureTest, SessionAndProcessGroupAtExec) {
                     }),
             "");
   EXPECT_EQ(Reap(leader), 0);
+}
+
+TEST_F(LiveCaptureTest, CapabilitySetsAtExecAndCapset) {
+  if (!cap_) return;
+  // Root without CAP_SYS_ADMIN in its bounding set: exec keeps the rest.
+  pid_t child = RunChild([] {
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0) return 1;
+    execl("/bin/true", "true", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, child,
+                 [&](const Event& e) {
+                   const std::string eff = Str(e, "thread.cap_effective");
+                   EXPECT_EQ(eff.find("CAP_SYS_ADMIN"), std::string::npos) << eff;
+                   EXPECT_NE(eff.find("CAP_NET_ADMIN"), std::string::npos) << eff;
+                   EXPECT_EQ(eff.rfind("CAP_CHOWN ", 0), 0u) << eff;
+                   EXPECT_EQ(Str(e, "thread.cap_permitted"), eff);
+                   EXPECT_EQ(Str(e, "thread.cap_inheritable"), "");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(child), 0);
+  // capset() down to CAP_KILL effective, then a file event of that process.
+  const std::string marker = (dir_ / "after-capset").string();
+  pid_t dropper = RunChild([&] {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (syscall(SYS_capget, &hdr, data) != 0) return 1;
+    data[0].effective = 1u << CAP_KILL;
+    data[1].effective = 0;
+    if (syscall(SYS_capset, &hdr, data) != 0) return 2;
+    int fd = open(marker.c_str(), O_CREAT | O_WRONLY, 0600);
+    return fd >= 0 ? 0 : 3;
+  });
+  EXPECT_NE(Find(EventType::kOpen, dropper,
+                 [&](const Event& e) {
+                   if (Str(e, "fd.name") != marker) return false;
+                   EXPECT_EQ(Str(e, "thread.cap_effective"), "CAP_KILL");
+                   EXPECT_NE(Str(e, "thread.cap_permitted").find("CAP_SYS_ADMIN"),
+                             std::string::npos);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(dropper), 0);
 }
 
 TEST_F(LiveCaptureTest, IdentityAndCapabilities) {

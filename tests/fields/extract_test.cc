@@ -415,6 +415,41 @@ TEST_F(FieldsTest, ProcessImageSessionAndDuration) {
   EXPECT_EQ(Get(*x, "evt.arg.vpgid"), S("7"));
 }
 
+TEST_F(FieldsTest, CapabilitySets) {
+  constexpr uint64_t kSysAdmin = uint64_t{1} << 21, kChown = 1, kKill = 1 << 5, kBpf = uint64_t{1} << 39;
+  // Unknown to the table: no value.
+  OwnedEvent before = Open("/etc/passwd");
+  EXPECT_EQ(Get(*before, "thread.cap_effective"), kNA);
+  state::Process p = *world.processes.Find(400);
+  p.cap_effective = kChown | kSysAdmin;
+  p.cap_permitted = kChown | kKill | kSysAdmin | kBpf | (uint64_t{1} << 45);
+  p.cap_inheritable = 0;
+  p.caps_known = true;
+  world.processes.Upsert(p);
+  OwnedEvent e = Open("/etc/passwd");
+  EXPECT_EQ(Get(*e, "thread.cap_effective"), S("CAP_CHOWN CAP_SYS_ADMIN"));
+  EXPECT_EQ(Get(*e, "thread.cap_permitted"),
+            S("CAP_CHOWN CAP_KILL CAP_SYS_ADMIN CAP_BPF CAP_45"));
+  EXPECT_EQ(Get(*e, "thread.cap_inheritable"), S(""));
+  // An exec carries its own sets.
+  HeaderSpec h;
+  h.type = EventType::Exec;
+  h.syscall = SYS_execve;
+  OwnedEvent x = Make(h, "insmod", Body::Exec, [&](flatbuffers::FlatBufferBuilder& fbb) {
+    auto ex = fbb.CreateString("/usr/sbin/insmod");
+    schema::ExecBuilder b(fbb);
+    b.add_exe_path(ex);
+    b.add_cap_effective(uint64_t{1} << 16);
+    b.add_cap_permitted(uint64_t{1} << 16);
+    b.add_cap_inheritable(kKill);
+    b.add_caps_captured(true);
+    return b.Finish().Union();
+  });
+  EXPECT_EQ(Get(*x, "thread.cap_effective"), S("CAP_SYS_MODULE"));
+  EXPECT_EQ(Get(*x, "thread.cap_inheritable"), S("CAP_KILL"));
+  EXPECT_EQ(Get(*x, "evt.arg.cap_effective"), S("0x10000"));
+}
+
 TEST_F(FieldsTest, ContainerMounts) {
   state::Container c = *world.containers.Find(testing::kContainerId);
   c.mounts = {{"/var/run/docker.sock", "/var/run/docker.sock", "bind", {"rbind", "rprivate"}},

@@ -552,6 +552,49 @@ TEST(ProcessTableApply, StandardStreamsRecordedAtExecInheritedThroughFork) {
   EXPECT_EQ(t.Find(200)->stdio[0].mode, 0020620u);
 }
 
+TEST(ProcessTableApply, CapabilitiesFromExecAndCapset) {
+  ProcessTable t;
+  t.Upsert(MakeProc(200, 1, "bash"));
+  Ev e{.pid = 200, .ppid = 1, .ts = 5, .comm = "sh"};
+  {
+    EventBuf c;
+    auto ex = c.fbb().CreateString("/usr/bin/dash");
+    schema::ExecBuilder xb(c.fbb());
+    xb.add_exe_path(ex);
+    xb.add_cap_effective(0x3f);
+    xb.add_cap_permitted(0xff);
+    xb.add_caps_captured(true);
+    auto x = xb.Finish();
+    Ev ee = e;
+    ee.type = EventType::Exec;
+    c.Finish(ee, schema::Body::Exec, x.Union());
+    t.Apply(c.get());
+  }
+  ASSERT_TRUE(t.Find(200)->caps_known);
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x3fu);
+  EXPECT_EQ(t.Find(200)->cap_permitted, 0xffu);
+  auto capset = [&](int target, uint64_t eff, int64_t result) {
+    EventBuf b;
+    Ev ce = e;
+    ce.type = EventType::Capset;
+    ce.result = result;
+    auto body = schema::CreateCapset(b.fbb(), target, eff, 0xff, 0);
+    b.Finish(ce, schema::Body::Capset, body.Union());
+    t.Apply(b.get());
+  };
+  capset(0, 0x20, 0);
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x20u);
+  capset(200, 0x21, 0);  // its own id
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x21u);
+  capset(0, 0x1, -1);    // failed: unchanged
+  capset(999, 0x1, 0);   // another thread's (not this process's)
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x21u);
+  // Inherited through fork.
+  t.Apply(ForkEv(e, 201).get());
+  EXPECT_EQ(t.Find(201)->cap_effective, 0x21u);
+  EXPECT_TRUE(t.Find(201)->caps_known);
+}
+
 TEST(ProcessTableApply, ArgvIsBounded) {
   ProcessTable t;
   t.Upsert(MakeProc(10, 1));
@@ -734,6 +777,14 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
   p.stdio[0].raddr[0] = 0xfd;
   p.stdio[1] = {.known = true, .open = true, .mode = 0100644, .ino = 6, .name = "/var/log/a"};
   p.stdio[2] = {.known = true};
+  p.vpgid = 11;
+  p.vsid = 12;
+  p.exe_from_memfd = true;
+  p.exe_upper_layer = true;
+  p.cap_effective = 0x200000;
+  p.cap_permitted = 0x200001;
+  p.cap_inheritable = 0x20;
+  p.caps_known = true;
   flatbuffers::FlatBufferBuilder fbb;
   fbb.Finish(ToInfo(fbb, p));
   flatbuffers::Verifier v(fbb.GetBufferPointer(), fbb.GetSize());
@@ -777,11 +828,40 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
     EXPECT_EQ(b.laddr, a.laddr) << i;
     EXPECT_EQ(b.raddr, a.raddr) << i;
   }
+  EXPECT_EQ(q.vpgid, 11u);
+  EXPECT_EQ(q.vsid, 12u);
+  EXPECT_TRUE(q.exe_from_memfd);
+  EXPECT_TRUE(q.exe_upper_layer);
+  EXPECT_EQ(q.cap_effective, 0x200000u);
+  EXPECT_EQ(q.cap_permitted, 0x200001u);
+  EXPECT_EQ(q.cap_inheritable, 0x20u);
+  EXPECT_TRUE(q.caps_known);
   // A process whose streams were never captured stays so.
   flatbuffers::FlatBufferBuilder fbb2;
   fbb2.Finish(ToInfo(fbb2, MakeProc(7, 1)));
   Process r = ProcessFromInfo(*flatbuffers::GetRoot<schema::ProcessInfo>(fbb2.GetBufferPointer()));
   EXPECT_FALSE(r.stdio[0].known);
+  EXPECT_FALSE(r.caps_known);
+}
+
+TEST(ProcessTableBootstrap, CapabilitiesAndGroupsFromProc) {
+  ProcessTable t;
+  const Process* self = t.LoadFromProc("/proc", getpid(), nullptr);
+  ASSERT_NE(self, nullptr);
+  const std::string status = ReadText("/proc/self/status");
+  auto hex = [&](const std::string& key) {
+    size_t at = status.find("\n" + key + ":\t");
+    EXPECT_NE(at, std::string::npos) << key;
+    return std::stoull(status.substr(at + key.size() + 3, 16), nullptr, 16);
+  };
+  EXPECT_TRUE(self->caps_known);
+  EXPECT_EQ(self->cap_effective, hex("CapEff"));
+  EXPECT_EQ(self->cap_permitted, hex("CapPrm"));
+  EXPECT_EQ(self->cap_inheritable, hex("CapInh"));
+  EXPECT_EQ(self->pgid, static_cast<uint32_t>(getpgrp()));
+  EXPECT_EQ(self->vpgid, static_cast<uint32_t>(getpgrp()));  // no pid namespace of our own
+  EXPECT_EQ(self->vsid, static_cast<uint32_t>(getsid(0)));
+  EXPECT_FALSE(self->exe_from_memfd);
 }
 
 TEST(ProcessTableApply, OrdinaryEventsDoNotAllocate) {

@@ -946,6 +946,21 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
   else
     put_empty(s, &cur);
   put_stdio(s, &cur, task);
+  /* Capability sets of the new credentials (committed before this
+   * tracepoint): effective, permitted, inheritable, 8 bytes each. kernel_cap_t
+   * is a u64 since 6.3 and two little-endian u32 before: the same bytes. */
+  {
+    const struct cred *cred = task->cred;
+    __u32 c = cur & (VG_SCRATCH_HALF - 1);
+    __u64 caps[3] = {};
+    bpf_probe_read_kernel(&caps[0], 8, &cred->cap_effective);
+    bpf_probe_read_kernel(&caps[1], 8, &cred->cap_permitted);
+    bpf_probe_read_kernel(&caps[2], 8, &cred->cap_inheritable);
+    s->rec[c] = sizeof(caps);
+    s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+    __builtin_memcpy(&s->rec[(c + 2) & (VG_SCRATCH_SIZE - 1)], caps, sizeof(caps));
+    cur = c + 2 + sizeof(caps);
+  }
   emit(s, cur, VG_CAT_PROCESS);
   return 0;
 }

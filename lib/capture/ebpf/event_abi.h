@@ -19,7 +19,7 @@
 #endif
 
 #define VG_COMM_LEN 16
-#define VG_MAX_STRINGS 9   /* exec: filename exe argv cwd tty stdio name0 name1 name2 */
+#define VG_MAX_STRINGS 10  /* exec: filename exe argv cwd tty stdio name0-2 caps */
 #define VG_MAX_STR 4096      /* per string, including the kernel's NUL */
 #define VG_MAX_ARGV 4096     /* exec argv blob */
 #define VG_SCRATCH_HALF 32768

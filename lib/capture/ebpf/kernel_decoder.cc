@@ -234,6 +234,10 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       std::string_view stdio_names[3];
       for (auto& n : stdio_names) n = str.Next();
       auto stdio = BuildStdio(b, stdio_raw, stdio_names);
+      auto caps_raw = str.Next();  // 3 x u64: effective, permitted, inheritable
+      uint64_t caps[3] = {};
+      const bool caps_captured = caps_raw.size() == sizeof caps;
+      if (caps_captured) std::memcpy(caps, caps_raw.data(), sizeof caps);
       auto f = S(filename);
       auto e = S(exe);
       auto args = SplitArgs(b, argv);
@@ -255,6 +259,12 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       eb.add_sid(static_cast<uint32_t>(a.a[5]));
       eb.add_vpgid(static_cast<uint32_t>(a.a[6]));
       eb.add_vsid(static_cast<uint32_t>(a.a[7]));
+      if (caps_captured) {
+        eb.add_cap_effective(caps[0]);
+        eb.add_cap_permitted(caps[1]);
+        eb.add_cap_inheritable(caps[2]);
+        eb.add_caps_captured(true);
+      }
       body = eb.Finish().Union();
       body_type = s::Body::Exec;
       break;
