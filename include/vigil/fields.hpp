@@ -46,7 +46,8 @@ struct FieldInfo {
   std::string description;
   // "none", "index" (proc.aname[2]), "name_or_index" (evt.arg.path),
   // "index_optional", "index_or_key" (container.mount.dest[0] or
-  // container.mount.dest[/var/run/docker.sock]: FieldRef::key holds the path)
+  // container.mount.dest[/var/run/docker.sock]: FieldRef::key holds the path),
+  // "key_optional" (proc.env or proc.env[HOME]: FieldRef::key holds the name)
   std::string argument;
 };
 

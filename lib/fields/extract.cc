@@ -188,6 +188,34 @@ FieldValue Caps(const schema::Event& ev, Enrichment& en, int which) {
   return CapNames(which == 0 ? p->cap_effective : which == 1 ? p->cap_permitted : p->cap_inheritable);
 }
 
+// proc.env: the whole environment ("A=1 B=2"), or one variable's value.
+FieldValue Env(const FieldRef& ref, const schema::Event& ev, Enrichment& en) {
+  ArgsView vars;
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->env()) vars.fb = x->env();
+  }
+  if (!vars.fb) {
+    const state::Process* p = en.process();
+    if (!p) return {};
+    vars.vec = &p->env;
+  }
+  if (ref.key.empty()) {
+    std::string out;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      if (i) out.push_back(' ');
+      out.append(vars.at(i));
+    }
+    return out;
+  }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    std::string_view v = vars.at(i);
+    if (v.size() > ref.key.size() && v[ref.key.size()] == '=' && v.starts_with(ref.key))
+      return std::string(v.substr(ref.key.size() + 1));
+  }
+  return {};
+}
+
 // Falco's container.mount text: source:dest:mode:rw:propagation.
 std::string MountText(const state::Container::Mount& m) {
   std::string_view mode, propagation;
@@ -781,6 +809,7 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
       const state::Process* leader = en.process_by_pid(g->sid);
       return leader ? FieldValue(leader->comm) : FieldValue();
     }
+    case FieldId::kProcEnv: return Env(ref, ev, en);
     case FieldId::kThreadCapEffective: return Caps(ev, en, 0);
     case FieldId::kThreadCapPermitted: return Caps(ev, en, 1);
     case FieldId::kThreadCapInheritable: return Caps(ev, en, 2);

@@ -148,6 +148,15 @@ constexpr Entry kEntries[] = {
      "setsid)."},
     {F::kProcSname, "proc.sname", T::kString, "none",
      "The proc.name of the session leader, when the process table knows it."},
+    {F::kProcEnv, "proc.env", T::kString, "key_optional",
+     "The environment of the process: `NAME=value` pairs separated by spaces, or with "
+     "`[NAME]` the value of one variable (no value when it is not set). Captured in the kernel "
+     "at each exec (at most 4 KiB; a variable cut by the bound is dropped), inherited through "
+     "fork; the process table keeps at most 2 KiB / 128 variables per process "
+     "(`ProcessTableOptions::max_env_bytes`), read from /proc/<pid>/environ for processes "
+     "running when the capture started. The environment may hold secrets: vigil never puts it "
+     "in Event::ToJson, `vigil capture` output or evt.arg; it appears only where a rule's "
+     "output names %proc.env, and in recordings (which hold the events' data)."},
     {F::kThreadCapEffective, "thread.cap_effective", T::kString, "none",
      "The effective capability set, as Falco renders it: names separated by spaces "
      "(`CAP_CHOWN CAP_DAC_OVERRIDE ...`), empty when the set is empty; match with `contains`. "
@@ -366,6 +375,7 @@ std::string FieldsMarkdown() {
                         : f.argument == "index_optional" ? "`[N]` (optional)"
                         : f.argument == "name_or_index"  ? "`.name` or `[N]`"
                         : f.argument == "index_or_key"   ? "`[N]` or `[path]`"
+                        : f.argument == "key_optional"   ? "`[NAME]` (optional)"
                                                          : f.argument;
       md += "| `" + f.name + "` | `" + std::string(FieldTypeName(f.type)) + "` | " + arg +
             " | " + escape(f.description) + " |\n";
@@ -449,6 +459,13 @@ Result<FieldRef> ResolveField(std::string_view name) {
       return Bad(name, "expected '[N]' with a closing ']' at the end");
     std::string_view digits = name.substr(open + 1, name.size() - open - 2);
     if (digits.empty()) return Bad(name, "empty index '[]'");
+    if (auto kit = fields::ByName().find(base);
+        kit != fields::ByName().end() &&
+        fields::kEntries[static_cast<uint32_t>(kit->second)].argument == "key_optional") {
+      ref.key = std::string(digits);  // proc.env[HTTP_PROXY]
+      ref.id = static_cast<uint32_t>(kit->second);
+      return ref;
+    }
     int64_t index = -1;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
     if (ec != std::errc() || p != digits.data() + digits.size() || index < 0 ||

@@ -40,7 +40,7 @@ enum class FieldId : uint32_t {
   kProcApid, kProcAexepath, kProcAcmdline, kProcStdinType, kProcStdoutType, kProcStderrType,
   kProcStdinName, kProcStdoutName, kProcStderrName, kProcAexe, kProcIsExeFromMemfd,
   kProcIsExeUpperLayer, kProcDuration, kProcVpgid, kProcIsVpgidLeader, kProcIsSidLeader,
-  kProcSname, kThreadCapEffective, kThreadCapPermitted, kThreadCapInheritable,
+  kProcSname, kProcEnv, kThreadCapEffective, kThreadCapPermitted, kThreadCapInheritable,
   // user / group
   kUserUid, kUserName, kUserEuid, kUserLoginuid, kUserLoginname, kGroupGid, kGroupName,
   // fd / fs

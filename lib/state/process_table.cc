@@ -162,6 +162,23 @@ void ReadSocketOf(uint32_t pid, int fd, StdioFd* out) {
   close(sfd);
 }
 
+// Whole variables while they fit the bounds; `truncated` when some did not.
+template <typename Range, typename Get>
+void CopyEnvBounded(const Range& range, size_t count, Get get, uint32_t max_vars,
+                    uint32_t max_bytes, std::vector<std::string>* out, bool* truncated) {
+  out->clear();
+  size_t bytes = 0;
+  for (size_t i = 0; i < count; ++i) {
+    std::string_view v = get(range, i);
+    if (out->size() >= max_vars || bytes + v.size() > max_bytes) {
+      *truncated = true;
+      return;
+    }
+    out->emplace_back(v);
+    bytes += v.size();
+  }
+}
+
 }  // namespace
 
 // ---- standard streams ------------------------------------------------------------
@@ -553,6 +570,14 @@ void ProcessTable::Apply(const schema::Event& event) {
       StdioFromSchema(x->stdio(), &p.stdio);
       p.exe_from_memfd = x->exe_from_memfd();
       p.exe_upper_layer = x->exe_upper_layer();
+      if (const auto* env = x->env()) {
+        p.env_truncated =
+            (h->flags() & static_cast<uint32_t>(schema::HeaderFlags::EnvTruncated)) != 0;
+        CopyEnvBounded(
+            env, env->size(),
+            [](const auto* v, size_t i) { return Str(v->Get(static_cast<flatbuffers::uoffset_t>(i))); },
+            opts_.max_env, opts_.max_env_bytes, &p.env, &p.env_truncated);
+      }
       if (x->caps_captured()) {
         p.cap_effective = x->cap_effective();
         p.cap_permitted = x->cap_permitted();
@@ -708,6 +733,21 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
     CopyArgsBounded(parts, parts.size(), [](const auto& v, size_t i) { return v[i]; },
                     opts_.max_args, opts_.max_args_bytes, &p.args, &p.args_truncated);
   }
+  if (ReadFile(tdir + "/environ", opts_.max_env_bytes + opts_.max_env + 1, &text, true) ==
+      ReadStatus::kOk) {
+    std::vector<std::string_view> vars;
+    size_t start = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\0') {
+        vars.push_back(std::string_view(text).substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    // A variable without its NUL was cut by the read bound.
+    p.env_truncated = start < text.size();
+    CopyEnvBounded(vars, vars.size(), [](const auto& v, size_t i) { return v[i]; },
+                   opts_.max_env, opts_.max_env_bytes, &p.env, &p.env_truncated);
+  }
   if (ReadFile(tdir + "/loginuid", 64, &text, true) == ReadStatus::kOk) {
     ParseUint(TrimSpace(text), &p.loginuid);
   }
@@ -808,6 +848,12 @@ Process ProcessFromInfo(const schema::ProcessInfo& info) {
   p.cap_permitted = info.cap_permitted();
   p.cap_inheritable = info.cap_inheritable();
   p.caps_known = info.caps_captured();
+  p.env_truncated = info.env_truncated();
+  const auto* env = info.env();
+  CopyEnvBounded(
+      env, env == nullptr ? 0 : env->size(),
+      [](const auto* v, size_t i) { return Str(v->Get(static_cast<flatbuffers::uoffset_t>(i))); },
+      defaults.max_env, defaults.max_env_bytes, &p.env, &p.env_truncated);
   return p;
 }
 
@@ -819,6 +865,7 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   auto cwd = fbb.CreateString(p.cwd);
   auto tty = fbb.CreateString(p.tty);
   auto cid = fbb.CreateString(p.container_id);
+  auto env = fbb.CreateVectorOfStrings(p.env);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>> stdio;
   if (p.stdio[0].known || p.stdio[1].known || p.stdio[2].known) {
     std::vector<flatbuffers::Offset<schema::StdioFd>> fds;
@@ -876,6 +923,8 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   b.add_cap_permitted(p.cap_permitted);
   b.add_cap_inheritable(p.cap_inheritable);
   b.add_caps_captured(p.caps_known);
+  b.add_env(env);
+  b.add_env_truncated(p.env_truncated);
   return b.Finish();
 }
 

@@ -79,6 +79,11 @@ struct Process {
   // process itself. Changes made by setuid() are not tracked.
   uint64_t cap_effective = 0, cap_permitted = 0, cap_inheritable = 0;
   bool caps_known = false;
+  // The environment ("NAME=value"), bounded by max_env/max_env_bytes: whole
+  // variables only, env_truncated when some were left out. From each exec,
+  // or /proc/<pid>/environ at bootstrap. May hold secrets: never log it.
+  std::vector<std::string> env;
+  bool env_truncated = false;
   uint32_t uid = 0, gid = 0, euid = 0, egid = 0;
   uint32_t loginuid = kUnsetId;
   uint32_t sessionid = kUnsetId;
@@ -104,6 +109,8 @@ struct ProcessTableOptions {
   uint64_t linger_ns = 5'000'000'000;
   uint32_t max_args = 64;          // per process
   uint32_t max_args_bytes = 4096;  // per process, sum of argument lengths
+  uint32_t max_env = 128;          // environment variables per process
+  uint32_t max_env_bytes = 2048;   // per process, sum of their lengths
 };
 
 struct ProcessTableStats {

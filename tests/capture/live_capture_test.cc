@@ -651,6 +651,59 @@ TEST_F(LiveCaptureTest, CapabilitySetsAtExecAndCapset) {
   EXPECT_EQ(Reap(dropper), 0);
 }
 
+TEST_F(LiveCaptureTest, EnvironmentAtExecIsBounded) {
+  if (!cap_) return;
+  pid_t small = RunChild([] {
+    const char* envp[] = {"VIGIL_MARK=abc", "HTTP_PROXY=http://127.0.0.1:3128", nullptr};
+    execle("/bin/true", "true", nullptr, envp);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, small,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.env"), "VIGIL_MARK=abc HTTP_PROXY=http://127.0.0.1:3128");
+                   EXPECT_EQ(Str(e, "proc.env[VIGIL_MARK]"), "abc");
+                   EXPECT_EQ(e.ToJson().find("VIGIL_MARK"), std::string::npos);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(small), 0);
+  // 100 variables of 60 bytes: more than the 4 KiB bound. The first ones
+  // arrive whole, the one cut by the bound is dropped, the rest is absent.
+  std::vector<std::string> vars;
+  for (int i = 0; i < 100; ++i) {
+    std::string v = "V" + std::to_string(i) + "=";
+    v.append(60 - v.size(), 'x');
+    vars.push_back(v);
+  }
+  pid_t big = RunChild([&] {
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    execle("/bin/true", "true", nullptr, envp.data());
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, big,
+                 [&](const Event& e) {
+                   EXPECT_NE(Table(e)->header()->flags() &
+                                 static_cast<uint32_t>(s::HeaderFlags::EnvTruncated),
+                             0u);
+                   const auto* env = Table(e)->body_as_Exec()->env();
+                   EXPECT_TRUE(env != nullptr);
+                   if (!env) return true;
+                   // 4095 bytes hold 67 whole variables of 61 bytes (with NUL)
+                   // and 8 bytes of the 68th.
+                   EXPECT_EQ(env->size(), 67u);
+                   for (flatbuffers::uoffset_t i = 0; i < env->size(); ++i)
+                     EXPECT_EQ(env->Get(i)->str(), vars[i]);
+                   EXPECT_EQ(Str(e, "proc.env[V0]"), vars[0].substr(3));
+                   EXPECT_EQ(Str(e, "proc.env[V66]"), vars[66].substr(4));
+                   EXPECT_EQ(Str(e, "proc.env[V67]"), "<NA>");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(big), 0);
+}
+
 TEST_F(LiveCaptureTest, IdentityAndCapabilities) {
   if (!cap_) return;
   pid_t child = RunChild([] {

@@ -450,6 +450,41 @@ TEST_F(FieldsTest, CapabilitySets) {
   EXPECT_EQ(Get(*x, "evt.arg.cap_effective"), S("0x10000"));
 }
 
+TEST_F(FieldsTest, EnvironmentIsReadableButNeverRendered) {
+  HeaderSpec h;
+  h.type = EventType::Exec;
+  h.syscall = SYS_execve;
+  OwnedEvent x = Make(h, "curl", Body::Exec, [](flatbuffers::FlatBufferBuilder& fbb) {
+    auto ex = fbb.CreateString("/usr/bin/curl");
+    auto env = fbb.CreateVectorOfStrings({"HOME=/root", "HTTP_PROXY=http://10.0.0.1:3128",
+                                          "API_TOKEN=s3cr3t-value", "EMPTY=", "A=b=c"});
+    schema::ExecBuilder b(fbb);
+    b.add_exe_path(ex);
+    b.add_env(env);
+    return b.Finish().Union();
+  });
+  EXPECT_EQ(Get(*x, "proc.env"),
+            S("HOME=/root HTTP_PROXY=http://10.0.0.1:3128 API_TOKEN=s3cr3t-value EMPTY= A=b=c"));
+  EXPECT_EQ(Get(*x, "proc.env[HTTP_PROXY]"), S("http://10.0.0.1:3128"));
+  EXPECT_EQ(Get(*x, "proc.env[EMPTY]"), S(""));
+  EXPECT_EQ(Get(*x, "proc.env[A]"), S("b=c"));
+  EXPECT_EQ(Get(*x, "proc.env[HOM]"), kNA);
+  EXPECT_EQ(Get(*x, "proc.env[NOPE]"), kNA);
+  // Never in the JSON of the event, nor an argument.
+  const std::string json = x->ToJson();
+  EXPECT_EQ(json.find("s3cr3t"), std::string::npos) << json;
+  EXPECT_EQ(json.find("HTTP_PROXY"), std::string::npos) << json;
+  EXPECT_FALSE(x->Field("evt.arg.env").ok());
+  // Other events read the table's copy.
+  state::Process p = *world.processes.Find(400);
+  p.env = {"LANG=C", "PATH=/usr/bin"};
+  world.processes.Upsert(p);
+  OwnedEvent o = Open("/etc/passwd");
+  EXPECT_EQ(Get(*o, "proc.env"), S("LANG=C PATH=/usr/bin"));
+  EXPECT_EQ(Get(*o, "proc.env[PATH]"), S("/usr/bin"));
+  EXPECT_EQ(o->ToJson().find("PATH=/usr/bin"), std::string::npos);
+}
+
 TEST_F(FieldsTest, ContainerMounts) {
   state::Container c = *world.containers.Find(testing::kContainerId);
   c.mounts = {{"/var/run/docker.sock", "/var/run/docker.sock", "bind", {"rbind", "rprivate"}},

@@ -864,6 +864,37 @@ TEST(ProcessTableBootstrap, CapabilitiesAndGroupsFromProc) {
   EXPECT_FALSE(self->exe_from_memfd);
 }
 
+TEST(ProcessTableBootstrap, EnvironmentFromProcIsBounded) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    std::vector<std::string> vars = {"VIGIL_A=1", "VIGIL_B=" + std::string(100, 'b')};
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+    execve("/bin/sleep", argv, envp.data());
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable all;
+  const Process* q = all.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->env, (std::vector<std::string>{"VIGIL_A=1", "VIGIL_B=" + std::string(100, 'b')}));
+  EXPECT_FALSE(q->env_truncated);
+  // A bound that cuts the second variable keeps only the first, whole.
+  ProcessTable small({.max_env_bytes = 50});
+  q = small.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->env, (std::vector<std::string>{"VIGIL_A=1"}));
+  EXPECT_TRUE(q->env_truncated);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(p[0]);
+  close(p[1]);
+}
+
 TEST(ProcessTableApply, OrdinaryEventsDoNotAllocate) {
   ProcessTable t({.max_entries = 1000});
   for (uint32_t pid = 1; pid <= 500; ++pid) t.Upsert(MakeProc(pid, 1, "worker"));

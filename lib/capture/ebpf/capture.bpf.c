@@ -961,6 +961,25 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
     __builtin_memcpy(&s->rec[(c + 2) & (VG_SCRATCH_SIZE - 1)], caps, sizeof(caps));
     cur = c + 2 + sizeof(caps);
   }
+  /* The environment of the new image, NUL-separated, at most VG_MAX_ENV - 1
+   * bytes (VG_F_ENV_TRUNCATED beyond). It may hold secrets: user space
+   * never logs it (docs/fields.md, proc.env). */
+  {
+    unsigned long estart = BPF_CORE_READ(mm, env_start);
+    unsigned long eend = BPF_CORE_READ(mm, env_end);
+    unsigned long elen = eend > estart ? eend - estart : 0;
+    if (elen > VG_MAX_ENV - 1) {
+      elen = VG_MAX_ENV - 1;
+      HDR(s)->flags |= VG_F_ENV_TRUNCATED;
+    }
+    __u32 c = cur & (VG_SCRATCH_HALF - 1);
+    if (elen &&
+        bpf_probe_read_user(&s->rec[c + 2], elen & (VG_MAX_ENV - 1), (const void *)estart) != 0)
+      elen = 0;
+    s->rec[c] = elen & 0xff;
+    s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (elen >> 8) & 0xff;
+    cur = c + 2 + (elen & (VG_MAX_ENV - 1));
+  }
   emit(s, cur, VG_CAT_PROCESS);
   return 0;
 }

@@ -19,9 +19,10 @@
 #endif
 
 #define VG_COMM_LEN 16
-#define VG_MAX_STRINGS 10  /* exec: filename exe argv cwd tty stdio name0-2 caps */
+#define VG_MAX_STRINGS 11  /* exec: filename exe argv cwd tty stdio name0-2 caps env */
 #define VG_MAX_STR 4096      /* per string, including the kernel's NUL */
 #define VG_MAX_ARGV 4096     /* exec argv blob */
+#define VG_MAX_ENV 4096      /* exec environment blob */
 #define VG_SCRATCH_HALF 32768
 #define VG_SCRATCH_SIZE (2 * VG_SCRATCH_HALF)
 #define VG_PATH_BUF 8192     /* reverse path assembly buffer */
@@ -31,6 +32,7 @@
 #define VG_F_STR_TRUNCATED 0x1
 #define VG_F_ARGS_TRUNCATED 0x2
 #define VG_F_PATH_UNRESOLVED 0x4
+#define VG_F_ENV_TRUNCATED 0x8
 
 /* Categories for drop accounting (same order as vigil::EventCategory). */
 enum vg_category {

@@ -238,6 +238,14 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       uint64_t caps[3] = {};
       const bool caps_captured = caps_raw.size() == sizeof caps;
       if (caps_captured) std::memcpy(caps, caps_raw.data(), sizeof caps);
+      auto env_raw = str.Next();
+      if ((flags & VG_F_ENV_TRUNCATED) && !env_raw.empty() && env_raw.back() != '\0') {
+        // The bound cut a variable: drop it rather than report a wrong value.
+        const size_t nul = env_raw.rfind('\0');
+        env_raw = nul == std::string_view::npos ? std::string_view() : env_raw.substr(0, nul + 1);
+      }
+      auto env_list = SplitArgs(b, env_raw);
+      auto env = b.CreateVector(env_list);
       auto f = S(filename);
       auto e = S(exe);
       auto args = SplitArgs(b, argv);
@@ -259,6 +267,7 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       eb.add_sid(static_cast<uint32_t>(a.a[5]));
       eb.add_vpgid(static_cast<uint32_t>(a.a[6]));
       eb.add_vsid(static_cast<uint32_t>(a.a[7]));
+      eb.add_env(env);
       if (caps_captured) {
         eb.add_cap_effective(caps[0]);
         eb.add_cap_permitted(caps[1]);
