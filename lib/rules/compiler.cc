@@ -109,6 +109,13 @@ bool ArgSlotIsNumeric(const Slot& s) {
   return !s.has_fallback || numeric(schema::Body::NONE, s.ref.key, true);
 }
 
+// evt.arg.uid (Falco's spelling of setuid's argument and chown's uid).
+bool IsArgUid(const Slot& s) {
+  if (s.kind == Slot::Kind::kArgByBody) return s.name == "evt.arg.uid";
+  return s.kind == Slot::Kind::kField && s.ref.id == static_cast<uint32_t>(FieldId::kEvtArg) &&
+         s.ref.key == "uid";
+}
+
 struct OpInfo {
   std::string_view name;
   Op op;
@@ -535,6 +542,20 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
   }
   auto lhs_id = ResolveValue(*e.lhs, source);
   if (!lhs_id) return out;
+  // `evt.arg.uid = nobody`: Falco renders the uid of setuid by name;
+  // compare the name of vigil's number instead.
+  if (e.rhs_kind == Expr::Rhs::kValue && op->cls != OpInfo::kSet &&
+      op->cls != OpInfo::kExists && IsArgUid((*slots_)[*lhs_id])) {
+    __int128 ignored;
+    if (!ParseInteger(e.value.value, &ignored)) {
+      Slot u;
+      u.kind = Slot::Kind::kUserName;
+      u.child = *lhs_id;
+      u.type = SlotType{FieldType::kString, false};
+      u.name = "username(" + (*slots_)[*lhs_id].name + ")";
+      lhs_id = slots_->Intern(std::move(u));
+    }
+  }
   const Slot lhs = (*slots_)[*lhs_id];
   const FieldType type = lhs.type.type;
   const std::string& fname = lhs.name;

@@ -10,7 +10,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/event_context.hpp"
 #include "fields/enrichment.hpp"
+#include "state/users.hpp"
 #include "fields/registry.hpp"
 #include "re2/re2.h"
 #include "vigil/schema/event_generated.h"
@@ -497,9 +499,21 @@ FieldValue Transform(Slot::Kind kind, const FieldValue& v) {
       }
       return {};
     case Slot::Kind::kField:
-    case Slot::Kind::kArgByBody: break;
+    case Slot::Kind::kArgByBody:
+    case Slot::Kind::kUserName: break;
   }
   return {};
+}
+
+// The name of the uid in `v` (a number or its text); no value when the uid
+// is unknown to the user table, "unchanged" (-1) or the event is detached.
+FieldValue UserNameOf(const Event& event, const FieldValue& v) {
+  __int128 n;
+  if (!ToNumber(v, &n) || n < 0 || n >= 0xffffffff) return {};
+  const internal::EventContext* ctx = event.context();
+  if (!ctx || !ctx->users) return {};
+  const std::string* name = ctx->users->UserName(static_cast<uint32_t>(n));
+  return name ? FieldValue(*name) : FieldValue();
 }
 
 }  // namespace
@@ -546,6 +560,8 @@ const FieldValue& EvalContext::Get(uint32_t id) {
     } else {
       v = event_.Field(*ref);
     }
+  } else if (s.kind == Slot::Kind::kUserName) {
+    v = UserNameOf(event_, Get(s.child));
   } else if (s.kind != Slot::Kind::kField && s.kind != Slot::Kind::kArgByBody) {
     v = Transform(s.kind, Get(s.child));
   }

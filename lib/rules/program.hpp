@@ -45,7 +45,10 @@ struct SlotType {
 };
 
 struct Slot {
-  enum class Kind : uint8_t { kField, kArgByBody, kToLower, kToUpper, kBasename, kLen, kB64 };
+  // kUserName: the user name of the uid in `child` (Falco renders
+  // evt.arg.uid of setuid by name), from the capture's user table.
+  enum class Kind : uint8_t { kField, kArgByBody, kToLower, kToUpper, kBasename, kLen, kB64,
+                              kUserName };
   Kind kind = Kind::kField;
   FieldRef ref;        // kField; kArgByBody: read for other bodies if has_fallback
   // kArgByBody: the argument to read for each body type (Falco argument names).

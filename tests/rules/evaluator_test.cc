@@ -305,9 +305,35 @@ TEST_F(RulesEval, FalcoCompatibility) {
   EXPECT_FALSE(M("evt.num = 0", *trunc));
   EXPECT_TRUE(M("evt.num >= 0", *trunc));
   EXPECT_TRUE(M("proc.tty != 0", *trunc));  // pts/0 (Falco: a device number, 0 = none)
-  EXPECT_EQ(Err("evt.arg.uid = root"),
-            "condition:1:15: vigil renders evt.arg.uid as a number; Falco's symbolic value "
-            "'root' cannot match it (vigil lacks symbolic values of evt.arg.uid)");
+  EXPECT_EQ(Err("evt.arg.mode = rwx"),
+            "condition:1:16: vigil renders evt.arg.mode as a number; Falco's symbolic value "
+            "'rwx' cannot match it (vigil lacks symbolic values of evt.arg.mode)");
+  // Symbolic uids: Falco renders setuid's uid (and chown's) by user name.
+  auto setuid = [&](uint32_t uid) {
+    HeaderSpec sh;
+    sh.type = schema::EventType::SetUid;
+    sh.syscall = SYS_setuid;
+    return Make(sh, "su", Body::SetId, [&](flatbuffers::FlatBufferBuilder& fbb) {
+      return schema::CreateSetId(fbb, 0xffffffff, uid, 0xffffffff).Union();
+    });
+  };
+  OwnedEvent to_alice = setuid(1000), to_root = setuid(0), to_unknown = setuid(4242);
+  EXPECT_TRUE(M("evt.arg.uid = alice", *to_alice));
+  EXPECT_FALSE(M("evt.arg.uid = root", *to_alice));
+  EXPECT_TRUE(M("evt.arg.uid != root", *to_alice));
+  EXPECT_TRUE(M("evt.arg.uid = 1000", *to_alice));  // numbers still compare as numbers
+  EXPECT_TRUE(M("evt.arg.uid = root", *to_root));
+  EXPECT_TRUE(M("evt.arg.uid startswith ro", *to_root));
+  EXPECT_FALSE(M("evt.arg.uid = root", *to_unknown));  // no name: no value
+  EXPECT_FALSE(M("evt.arg.uid != root", *to_unknown));
+  EXPECT_TRUE(M("user.name = alice and evt.arg.uid = alice", *to_alice));
+  HeaderSpec ch;
+  ch.type = schema::EventType::Chown;
+  ch.syscall = SYS_fchownat;
+  OwnedEvent chown = Make(ch, "chown", Body::Chown, [](flatbuffers::FlatBufferBuilder& fbb) {
+    return schema::CreateChownDirect(fbb, "/etc/x", 0, 1000).Union();
+  });
+  EXPECT_TRUE(M("evt.arg.uid = root", *chown));
 
   HeaderSpec h;
   h.type = schema::EventType::Chmod;
