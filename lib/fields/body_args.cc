@@ -277,6 +277,7 @@ std::string StdioName(const state::StdioFd& f) {
   if (!f.open) return {};
   const uint32_t fmt = f.mode & kIfmt;
   if (fmt == 0140000) {
+    if (f.family == 1) return f.name;  // unix: the socket's path, or its peer's
     if (f.addr_len == 0 || (f.family != 2 && f.family != 10)) return {};
     // The kernel keeps no "who connected" bit: the ephemeral (higher) port is
     // the client's. Unconnected sockets show their local address.

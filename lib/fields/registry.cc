@@ -119,8 +119,9 @@ constexpr Entry kEntries[] = {
      "`client_ip:port->server_ip:port` for a connected IP socket (vigil takes the side with "
      "the higher port as the client, since the kernel does not record which side connected), "
      "`ip:port` for an unconnected one, `pipe:[inode]` for a pipe, `memfd:<name>`, the "
-     "pseudo name for other anonymous files (`[eventfd]`). Paths are captured up to 1023 "
-     "bytes. No value for unix sockets (not captured yet)."},
+     "pseudo name for other anonymous files (`[eventfd]`); for a unix socket its path, or its "
+     "peer's (`/run/systemd/journal/stdout`; `@name` for abstract ones; no value for unnamed "
+     "pairs). Paths are captured up to 1023 bytes."},
     {F::kProcStdoutName, "proc.stdout.name", T::kString, "none",
      "The fd.name of the standard output (fd 1), as proc.stdin.name."},
     {F::kProcStderrName, "proc.stderr.name", T::kString, "none",

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +156,18 @@ void ReadSocketOf(uint32_t pid, int fd, StdioFd* out) {
       std::memcpy(addr.data(), &in6->sin6_addr, 16);
       port = ntohs(in6->sin6_port);
       out->addr_len = 16;
+    } else if (ss.ss_family == AF_UNIX && out->name.empty() && sl > sizeof(sa_family_t)) {
+      // Its bound path, or else the peer's (as the kernel side reports).
+      const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+      std::string_view path(un->sun_path, std::min<size_t>(sl - sizeof(sa_family_t),
+                                                           sizeof(un->sun_path)));
+      if (!path.empty() && path[0] == '\0') {
+        path.remove_prefix(1);
+        while (!path.empty() && path.back() == '\0') path.remove_suffix(1);
+        out->name = "@" + std::string(path);
+      } else {
+        out->name = std::string(path.substr(0, path.find('\0')));
+      }
     }
   };
   side(true);
@@ -192,6 +205,8 @@ StdioFd StdioFromSchema(const schema::StdioFd& fd) {
   out.ino = fd.ino();
   out.name = std::string(Str(fd.name()).substr(0, kMaxPathBytes));
   if (const schema::SockAddr* a = fd.addr()) {
+    if (a->family() == schema::SocketFamily::Unix && out.name.empty())
+      out.name = std::string(Str(a->unix_path()).substr(0, kMaxPathBytes));
     out.family = static_cast<uint16_t>(a->family());
     out.sock_type = a->sock_type();
     out.protocol = a->protocol();

@@ -562,6 +562,33 @@ TEST_F(LiveCaptureTest, StandardStreamsAtExecOnSocketsPipesAndFiles) {
             "");
   EXPECT_EQ(Reap(piped), 0);
   for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+
+  // stdout on a connected unix socket (a service logging to a local
+  // socket): the name is the listener's path, the client being unbound.
+  const std::string sock_path = (dir_ / "log.sock").string();
+  int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un ua{};
+  ua.sun_family = AF_UNIX;
+  std::strncpy(ua.sun_path, sock_path.c_str(), sizeof(ua.sun_path) - 1);
+  ASSERT_EQ(bind(ul, reinterpret_cast<sockaddr*>(&ua), sizeof ua), 0);
+  ASSERT_EQ(listen(ul, 1), 0);
+  int uc = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(uc, reinterpret_cast<sockaddr*>(&ua), sizeof ua), 0);
+  pid_t logger = RunChild([&] {
+    dup2(uc, 1);
+    execl("/bin/sh", "sh", "-c", "exit 0", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, logger,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "unix");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), sock_path);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(logger), 0);
+  close(uc);
+  close(ul);
 }
 
 TEST_F(LiveCaptureTest, SessionAndProcessGroupAtExec) {

@@ -321,6 +321,15 @@ TEST_F(FieldsTest, StandardStreamsOfAnExecComeFromTheEvent) {
   EXPECT_EQ(Get(*e3, "proc.stderr.type"), kNA);
   EXPECT_EQ(Get(*e3, "proc.stderr.name"), kNA);
 
+  // A unix socket reports its (or its peer's) path.
+  OwnedEvent e4 = exec_with([](flatbuffers::FlatBufferBuilder& fbb) {
+    auto u = Addr(fbb, SocketFamily::Unix, {}, 0, {}, 0, 0, "/run/systemd/journal/stdout");
+    return std::vector{Fd(fbb, 1, 0140777, 5, nullptr, u)};
+  });
+  EXPECT_EQ(Get(*e4, "proc.stdout.type"), S("unix"));
+  EXPECT_EQ(Get(*e4, "proc.stdout.name"), S("/run/systemd/journal/stdout"));
+  EXPECT_EQ(Get(*e4, "proc.stdin.type"), kNA);  // not in the capture
+
   // An exec without the capture (older recording) falls back to the table,
   // where pid 400 has no streams either.
   OwnedEvent old = Make(h, "sh", Body::Exec, [](flatbuffers::FlatBufferBuilder& fbb) {

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <new>
@@ -355,6 +357,37 @@ TEST(ProcessTableBootstrap, StandardStreamsFromProc) {
   waitpid(child, nullptr, 0);
   for (int fd : {p[0], p[1], file, lst, conn}) close(fd);
   fs::remove(out);
+}
+
+TEST(ProcessTableBootstrap, UnixSocketStreamFromProcNamesThePeer) {
+  const fs::path path = fs::temp_directory_path() / ("vigil-stdio-" + std::to_string(getpid()) + ".sock");
+  fs::remove(path);
+  int lst = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  ASSERT_EQ(bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lst, 1), 0);
+  int conn = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(conn, 1);
+    execlp("sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable t;
+  const Process* q = t.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->stdio[1].mode & S_IFMT, static_cast<uint32_t>(S_IFSOCK));
+  EXPECT_EQ(q->stdio[1].family, AF_UNIX);
+  EXPECT_EQ(q->stdio[1].name, path.string());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(conn);
+  close(lst);
+  fs::remove(path);
 }
 
 TEST(ProcessTableBootstrap, AncestryReachesInit) {

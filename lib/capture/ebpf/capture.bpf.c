@@ -840,6 +840,33 @@ static __always_inline __u64 exe_upper_layer(struct inode *inode) {
   return BPF_CORE_READ(upper, d_inode, i_ino) != 0;
 }
 
+/* For a unix socket, its bound path or else its peer's (the journal's
+ * /run/systemd/journal/stdout for a service's stdout): the raw sun_path,
+ * at most 108 bytes (abstract names start with a NUL). Empty otherwise. */
+static __always_inline void put_unix_name(struct vg_scratch *s, __u32 *cur, struct file *fp) {
+  struct socket *sock = BPF_CORE_READ(fp, private_data);
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX) {
+    put_empty(s, cur);
+    return;
+  }
+  struct unix_sock *u = (struct unix_sock *)sk;
+  struct unix_address *addr = BPF_CORE_READ(u, addr);
+  if (!addr) {
+    struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(u, peer);
+    if (peer) addr = BPF_CORE_READ(peer, addr);
+  }
+  int len = addr ? BPF_CORE_READ(addr, len) : 0;
+  /* len counts sun_family (2 bytes) and the path. */
+  len = len > 2 ? len - 2 : 0;
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  if (len > 108) len = 108;
+  if (len && bpf_probe_read_kernel(&s->rec[c + 2], 108, &addr->name[0].sun_path) != 0) len = 0;
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+  *cur = c + 2 + (len & 127);
+}
+
 /* The standard streams of the new image: one vg_fdinfo per fd 0-2 in one
  * slot, then a name slot per fd. Bounded: three fd table reads, at most three
  * path walks (none for sockets, pipes from pipe(2) or an fd that shares the
@@ -882,7 +909,7 @@ static __always_inline void put_stdio(struct vg_scratch *s, __u32 *cur, struct t
     }
     umode_t mode = BPF_CORE_READ(fp, f_inode, i_mode);
     if ((mode & S_IFMT) == S_IFSOCK) {
-      put_empty(s, cur);
+      put_unix_name(s, cur, fp);
       continue;
     }
     struct path p = BPF_CORE_READ(fp, f_path);

@@ -95,7 +95,8 @@ struct vg_sock {
 
 /* One standard stream (fd 0, 1 or 2) of a new image: the exec record's sixth
  * string slot holds three of these (fd order), slots 7-9 their names (the
- * path; empty for sockets and when `same_as` is set). */
+ * path; for unix sockets the raw sun_path, own or peer's; empty for other
+ * sockets and when `same_as` is set). */
 #define VG_FD_CLOSED 0xffffffffu /* vg_fdinfo.mode of an fd that is not open */
 #define VG_NOT_SAME 0xff
 #define VG_STDIO_NAME_MAX 1024   /* per name, including the NUL: keeps the record bounded */

@@ -132,7 +132,7 @@ fb::Offset<fb::Vector<fb::Offset<s::StdioFd>>> BuildStdio(fb::FlatBufferBuilder&
     fb::Offset<fb::String> n;
     fb::Offset<s::SockAddr> addr;
     if (open && (f.mode & kIfmt) == 0140000) {
-      addr = BuildSock(b, f.sock, {});
+      addr = BuildSock(b, f.sock, name);  // unix sockets: the raw sun_path
     } else if (open) {
       n = b.CreateString(StdioName(f.mode, name));
     }
