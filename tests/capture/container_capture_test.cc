@@ -135,11 +135,18 @@ TEST_F(ContainerCaptureTest, ExecutableWrittenInTheContainerIsFromTheUpperLayer)
     const Event& e = **ev;
     if (Str(e, "proc.exepath") == "/bin/busybox" && Str(e, "proc.name") == "sh") {
       EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "false");
+      // runc's init is pid 1 of the container and leads its session and group.
+      EXPECT_EQ(Str(e, "proc.vpid"), "1");
+      EXPECT_EQ(Str(e, "proc.vpgid"), "1");
+      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "true");
+      EXPECT_EQ(Str(e, "proc.is_sid_leader"), "true");
       image_sh = true;
     }
     if (Str(e, "proc.exepath") == "/root/true") {
       EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "true");
       EXPECT_EQ(Str(e, "proc.sname"), "sh");  // runc's init shell leads the session
+      EXPECT_EQ(Str(e, "proc.vpgid"), "1");    // numbers of the container's pid namespace
+      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "false");
       dropped = true;
     }
   }

@@ -823,6 +823,17 @@ static __always_inline long syscall_nr_of(struct task_struct *task) {
 #endif
 }
 
+/* The number of `p` in the pid namespace `ns` at `level` (the task's own):
+ * 0 when `p` is not visible there (e.g. a process group led from a parent
+ * namespace), as the kernel's pid_nr_ns() does. */
+static __always_inline __u32 pid_nr_in(struct pid *p, unsigned int level,
+                                       struct pid_namespace *ns) {
+  if (!p || p->level < level) return 0;
+  struct upid up = {};
+  bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
+  return up.ns == ns ? up.nr : 0;
+}
+
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
 /* Whether an executable's inode is an overlayfs inode with an upper-layer
@@ -856,12 +867,13 @@ static __always_inline void put_unix_name(struct vg_scratch *s, __u32 *cur, stru
     struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(u, peer);
     if (peer) addr = BPF_CORE_READ(peer, addr);
   }
-  int len = addr ? BPF_CORE_READ(addr, len) : 0;
-  /* len counts sun_family (2 bytes) and the path. */
-  len = len > 2 ? len - 2 : 0;
+  int alen = addr ? BPF_CORE_READ(addr, len) : 0;
+  /* alen counts sun_family (2 bytes) and the path. */
+  __u32 len = alen > 2 ? (__u32)(alen - 2) : 0;
   __u32 c = *cur & (VG_SCRATCH_HALF - 1);
   if (len > 108) len = 108;
-  if (len && bpf_probe_read_kernel(&s->rec[c + 2], 108, &addr->name[0].sun_path) != 0) len = 0;
+  asm volatile("%[n] &= 127" : [n] "+r"(len)); /* keeps the bound visible to the verifier */
+  if (len && bpf_probe_read_kernel(&s->rec[c + 2], len, &addr->name[0].sun_path) != 0) len = 0;
   s->rec[c] = len & 0xff;
   s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
   *cur = c + 2 + (len & 127);
@@ -938,13 +950,17 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
   struct signal_struct *sig = task->signal; /* BTF pointers: direct loads */
   struct pid *pg = sig->pids[PIDTYPE_PGID];
   struct pid *sid = sig->pids[PIDTYPE_SID];
+  struct pid *self = task->thread_pid;
+  unsigned int level = self->level;
+  struct upid own = {};
+  bpf_probe_read_kernel(&own, sizeof(own), &self->numbers[level & 31]);
   if (pg) {
     a->a[4] = pg->numbers[0].nr;
-    a->a[6] = ns_pid(pg, NULL);
+    a->a[6] = pid_nr_in(pg, level, own.ns);
   }
   if (sid) {
     a->a[5] = sid->numbers[0].nr;
-    a->a[7] = ns_pid(sid, NULL);
+    a->a[7] = pid_nr_in(sid, level, own.ns);
   }
   __u32 cur = BODY_OFF;
   put_kernel_str(s, &cur, BPF_CORE_READ(bprm, filename));
