@@ -153,7 +153,7 @@ constexpr Entry kEntries[] = {
      "The environment of the process: `NAME=value` pairs separated by spaces, or with "
      "`[NAME]` the value of one variable (no value when it is not set). Captured in the kernel "
      "at each exec (at most 4 KiB; a variable cut by the bound is dropped), inherited through "
-     "fork; the process table keeps at most 2 KiB / 128 variables per process "
+     "fork; the process table keeps at most 1 KiB / 128 variables per process "
      "(`ProcessTableOptions::max_env_bytes`), read from /proc/<pid>/environ for processes "
      "running when the capture started. The environment may hold secrets: vigil never puts it "
      "in Event::ToJson, `vigil capture` output or evt.arg; it appears only where a rule's "

@@ -110,7 +110,9 @@ struct ProcessTableOptions {
   uint32_t max_args = 64;          // per process
   uint32_t max_args_bytes = 4096;  // per process, sum of argument lengths
   uint32_t max_env = 128;          // environment variables per process
-  uint32_t max_env_bytes = 2048;   // per process, sum of their lengths
+  // Small by default: every process carries it, and recordings start with the
+  // whole table (the RecordingHeader frame is capped at 16 MiB).
+  uint32_t max_env_bytes = 1024;   // per process, sum of their lengths
 };
 
 struct ProcessTableStats {
