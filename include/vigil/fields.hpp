@@ -26,6 +26,8 @@ enum class FieldType : uint8_t {
   kPort = 5,        // value is uint64
   kStringList = 6,
   kAbsTime = 7,     // value is uint64 nanoseconds since the epoch
+  kIpNet = 8,       // value is an IP address string; conditions compare it with
+                    // networks ("10.0.0.0/8"): fd.net, fd.snet, ...
 };
 
 VIGIL_EXPORT std::string_view FieldTypeName(FieldType type);
@@ -42,7 +44,10 @@ struct FieldInfo {
   std::string name;         // "proc.aname"
   FieldType type;
   std::string description;
-  // "none", "index" (proc.aname[2]), "name" (evt.arg.path), "index_optional"
+  // "none", "index" (proc.aname[2]), "name_or_index" (evt.arg.path),
+  // "index_optional", "index_or_key" (container.mount.dest[0] or
+  // container.mount.dest[/var/run/docker.sock]: FieldRef::key holds the path),
+  // "key_optional" (proc.env or proc.env[HOME]: FieldRef::key holds the name)
   std::string argument;
 };
 
@@ -50,7 +55,7 @@ struct FieldInfo {
 struct FieldRef {
   uint32_t id = 0;          // index into ListFields()
   int64_t index = -1;       // [N] argument, -1 if none
-  std::string key;          // .name argument ("path" in evt.arg.path)
+  std::string key;          // .name argument ("path" in evt.arg.path), or a [path] key
 };
 
 VIGIL_EXPORT const std::vector<FieldInfo>& ListFields();

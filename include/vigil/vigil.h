@@ -91,7 +91,7 @@ extern "C" {
 
 /* Event schema version (include/vigil/schema/event.fbs) this header was
  * written for: MAJOR*1000 + MINOR. */
-#define VIGIL_SCHEMA_VERSION 1000
+#define VIGIL_SCHEMA_VERSION 1001
 
 /** @brief Version of the library loaded at run time, e.g. "0.1.0" (static). */
 VIGIL_API const char *vigil_version(void);
@@ -322,6 +322,7 @@ typedef uint8_t vigil_field_type;
 #define VIGIL_FIELD_PORT 5        /* value is uint64 */
 #define VIGIL_FIELD_STRING_LIST 6
 #define VIGIL_FIELD_ABSTIME 7     /* value is uint64 ns since the epoch */
+#define VIGIL_FIELD_IPNET 8       /* value is an IP address string, matched with networks */
 
 struct vigil_value {
   size_t sz;           /* set by the caller */

@@ -67,6 +67,7 @@ static_assert(VIGIL_CATEGORY_TAMPER == static_cast<int>(vigil::EventCategory::kT
 static_assert(VIGIL_CATEGORY_COUNT == vigil::kEventCategoryCount);
 static_assert(VIGIL_CATEGORY_SLOTS >= VIGIL_CATEGORY_COUNT);
 static_assert(VIGIL_FIELD_ABSTIME == static_cast<int>(vigil::FieldType::kAbsTime));
+static_assert(VIGIL_FIELD_IPNET == static_cast<int>(vigil::FieldType::kIpNet));
 static_assert(VIGIL_FIELD_STRING_LIST == static_cast<int>(vigil::FieldType::kStringList));
 static_assert(VIGIL_FIELD_PORT == static_cast<int>(vigil::FieldType::kPort));
 static_assert(VIGIL_PRIORITY_EMERGENCY == static_cast<int>(vigil::RulePriority::kEmergency));

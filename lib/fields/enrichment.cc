@@ -101,6 +101,16 @@ const state::Container* Enrichment::container() {
   return container_;
 }
 
+const state::Process* Enrichment::process_by_pid(uint32_t pid) {
+  if (snap_) {
+    if (snap_->process && snap_->process->pid == pid) return &*snap_->process;
+    for (const state::Process& a : snap_->ancestors)
+      if (a.pid == pid) return &a;
+    return nullptr;
+  }
+  return ctx_ && ctx_->processes ? ctx_->processes->Find(pid) : nullptr;
+}
+
 const std::string* Enrichment::user_name() {
   if (snap_) return snap_->user_name ? &*snap_->user_name : nullptr;
   if (!ctx_ || !ctx_->users) return nullptr;

@@ -65,6 +65,9 @@ class Enrichment {
   std::optional<std::string_view> container_id();
   // The container's metadata; null for the host or when not known.
   const state::Container* container();
+  // Another process of the table (live), or of the snapshot's ancestry
+  // (detached); null when unknown. Used for proc.sname.
+  const state::Process* process_by_pid(uint32_t pid);
   const std::string* user_name();   // header uid
   const std::string* group_name();  // header gid
   const std::string* login_name();  // header loginuid (null when unset)

@@ -1,8 +1,12 @@
 // Field extraction: one switch on the dense field id.
 #include <fcntl.h>
+#include <fnmatch.h>
 
+#include <array>
 #include <charconv>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/event_context.hpp"
 #include "core/syscalls.hpp"
@@ -102,6 +106,157 @@ struct SelfInfo {
   ArgsView args;
 };
 
+// Standard stream `fd` (0-2) of the process: from an exec event's own
+// capture, else from the process table. nullopt when never captured.
+std::optional<state::StdioFd> Stdio(const schema::Event& ev, Enrichment& en, int fd) {
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->stdio() && x->stdio()->size() > 0) {
+      std::array<state::StdioFd, 3> all;
+      state::StdioFromSchema(x->stdio(), &all);
+      if (all[fd].known) return std::move(all[fd]);
+      return std::nullopt;
+    }
+  }
+  const state::Process* p = en.process();
+  if (!p || !p->stdio[fd].known) return std::nullopt;
+  return p->stdio[fd];
+}
+
+// Process group and session ids: an exec event's own capture, else the table.
+struct GroupIds {
+  uint32_t pgid = 0, sid = 0, vpgid = 0, vsid = 0;
+};
+std::optional<GroupIds> Groups(const schema::Event& ev, Enrichment& en) {
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->sid() != 0) return GroupIds{x->pgid(), x->sid(), x->vpgid(), x->vsid()};
+  }
+  const state::Process* p = en.process();
+  if (!p || p->sid == 0) return std::nullopt;
+  return GroupIds{p->pgid, p->sid, p->vpgid, p->vsid};
+}
+
+// An exec event's own flag, else the process table's.
+FieldValue ExeFlag(const schema::Event& ev, Enrichment& en, bool upper) {
+  if (ev.body_type() == Body::Exec) {
+    if (const schema::Exec* x = ev.body_as_Exec())
+      return upper ? x->exe_upper_layer() : x->exe_from_memfd();
+  }
+  const state::Process* p = en.process();
+  if (!p) return {};
+  return upper ? p->exe_upper_layer : p->exe_from_memfd;
+}
+
+// Capability names by bit (include/uapi/linux/capability.h).
+constexpr std::string_view kCapNames[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON",
+    "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+static_assert(std::size(kCapNames) == 41);
+
+// "CAP_CHOWN CAP_KILL ..." in bit order; unnamed bits as CAP_<n>.
+std::string CapNames(uint64_t set) {
+  std::string out;
+  for (uint32_t bit = 0; bit < 64; ++bit) {
+    if (!(set & (uint64_t{1} << bit))) continue;
+    if (!out.empty()) out.push_back(' ');
+    if (bit < std::size(kCapNames)) out.append(kCapNames[bit]);
+    else out.append("CAP_").append(std::to_string(bit));
+  }
+  return out;
+}
+
+// One capability set (0 effective, 1 permitted, 2 inheritable): an exec
+// event's own capture, else the table's.
+FieldValue Caps(const schema::Event& ev, Enrichment& en, int which) {
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->caps_captured())
+      return CapNames(which == 0 ? x->cap_effective()
+                      : which == 1 ? x->cap_permitted() : x->cap_inheritable());
+  }
+  const state::Process* p = en.process();
+  if (!p || !p->caps_known) return {};
+  return CapNames(which == 0 ? p->cap_effective : which == 1 ? p->cap_permitted : p->cap_inheritable);
+}
+
+// proc.env: the whole environment ("A=1 B=2"), or one variable's value.
+FieldValue Env(const FieldRef& ref, const schema::Event& ev, Enrichment& en) {
+  ArgsView vars;
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->env()) vars.fb = x->env();
+  }
+  if (!vars.fb) {
+    const state::Process* p = en.process();
+    if (!p) return {};
+    vars.vec = &p->env;
+  }
+  if (ref.key.empty()) {
+    std::string out;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      if (i) out.push_back(' ');
+      out.append(vars.at(i));
+    }
+    return out;
+  }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    std::string_view v = vars.at(i);
+    if (v.size() > ref.key.size() && v[ref.key.size()] == '=' && v.starts_with(ref.key))
+      return std::string(v.substr(ref.key.size() + 1));
+  }
+  return {};
+}
+
+// Falco's container.mount text: source:dest:mode:rw:propagation.
+std::string MountText(const state::Container::Mount& m) {
+  std::string_view mode, propagation;
+  bool rw = true;
+  for (const std::string& o : m.options) {
+    if (o == "ro") rw = false;
+    else if (o == "z" || o == "Z") mode = o;
+    else if (o == "rprivate" || o == "private" || o == "rshared" || o == "shared" ||
+             o == "rslave" || o == "slave")
+      propagation = o;
+  }
+  std::string out = m.source;
+  out.append(":").append(m.destination).append(":").append(mode);
+  out.append(rw ? ":true:" : ":false:").append(propagation);
+  return out;
+}
+
+// container.mount[...] and friends: by number, or by a glob over the
+// destination (mount, mount.source) or the source (mount.dest).
+FieldValue ContainerMount(const FieldRef& ref, const state::Container& c) {
+  const auto id = static_cast<FieldId>(ref.id);
+  const state::Container::Mount* m = nullptr;
+  if (ref.index >= 0) {
+    if (static_cast<uint64_t>(ref.index) < c.mounts.size()) m = &c.mounts[ref.index];
+  } else {
+    for (const auto& cand : c.mounts) {
+      const std::string& by = id == FieldId::kContainerMountDest ? cand.source : cand.destination;
+      if (fnmatch(ref.key.c_str(), by.c_str(), 0) == 0) {
+        m = &cand;
+        break;
+      }
+    }
+  }
+  if (!m) return {};
+  switch (id) {
+    case FieldId::kContainerMountSource: return m->source;
+    case FieldId::kContainerMountDest: return m->destination;
+    default: return MountText(*m);
+  }
+}
+
 SelfInfo Self(const schema::Event& ev, Enrichment& en) {
   if (ev.body_type() == Body::Exec) {
     if (const schema::Exec* x = ev.body_as_Exec())
@@ -150,7 +305,7 @@ std::string Cwd(std::string_view cwd) {
 }
 
 // What an ancestor field reads from a process.
-enum class AncestorAttr { kName, kPid, kExepath, kCmdline };
+enum class AncestorAttr { kName, kPid, kExepath, kCmdline, kExe };
 
 FieldValue FromProcess(const state::Process& p, AncestorAttr attr) {
   switch (attr) {
@@ -158,6 +313,7 @@ FieldValue FromProcess(const state::Process& p, AncestorAttr attr) {
     case AncestorAttr::kPid: return static_cast<int64_t>(p.pid);
     case AncestorAttr::kExepath: return p.exe_path;
     case AncestorAttr::kCmdline: return Cmdline(p.comm, ArgsView{&p.args, nullptr});
+    case AncestorAttr::kExe: return Exe(ArgsView{&p.args, nullptr});
   }
   return {};
 }
@@ -184,6 +340,10 @@ FieldValue Ancestor(const FieldRef& ref, const schema::Event& ev, Enrichment& en
       case AncestorAttr::kCmdline: {
         SelfInfo s = Self(ev, en);
         return s.known ? FieldValue(Cmdline(Comm(ev, en), s.args)) : FieldValue();
+      }
+      case AncestorAttr::kExe: {
+        SelfInfo s = Self(ev, en);
+        return s.known ? FieldValue(Exe(s.args)) : FieldValue();
       }
     }
   }
@@ -606,6 +766,53 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
         default: return Cmdline(p->comm, args);
       }
     }
+    case FieldId::kProcStdinType:
+    case FieldId::kProcStdoutType:
+    case FieldId::kProcStderrType: {
+      auto f = Stdio(ev, en, static_cast<int>(ref.id - static_cast<uint32_t>(FieldId::kProcStdinType)));
+      if (!f) return {};
+      std::string_view t = StdioType(*f);
+      return t.empty() ? FieldValue() : FieldValue(std::string(t));
+    }
+    case FieldId::kProcStdinName:
+    case FieldId::kProcStdoutName:
+    case FieldId::kProcStderrName: {
+      auto f = Stdio(ev, en, static_cast<int>(ref.id - static_cast<uint32_t>(FieldId::kProcStdinName)));
+      if (!f) return {};
+      std::string n = StdioName(*f);
+      return n.empty() ? FieldValue() : FieldValue(std::move(n));
+    }
+    case FieldId::kProcAexe: return Ancestor(ref, ev, en, AncestorAttr::kExe);
+    case FieldId::kProcIsExeFromMemfd: return ExeFlag(ev, en, false);
+    case FieldId::kProcIsExeUpperLayer: return ExeFlag(ev, en, true);
+    case FieldId::kProcDuration: {
+      const state::Process* p = en.process();
+      if (!p || p->start_mono_ns == 0 || p->start_mono_ns > h.ts_mono_ns()) return {};
+      return h.ts_mono_ns() - p->start_mono_ns;
+    }
+    case FieldId::kProcVpgid:
+    case FieldId::kProcIsVpgidLeader: {
+      auto g = Groups(ev, en);
+      if (!g || g->vpgid == 0) return {};
+      if (static_cast<FieldId>(ref.id) == FieldId::kProcVpgid) return static_cast<int64_t>(g->vpgid);
+      return g->vpgid == h.vpid();
+    }
+    case FieldId::kProcIsSidLeader: {
+      auto g = Groups(ev, en);
+      if (!g) return {};
+      return g->sid == h.pid();
+    }
+    case FieldId::kProcSname: {
+      auto g = Groups(ev, en);
+      if (!g) return {};
+      if (g->sid == h.pid()) return std::string(Comm(ev, en));
+      const state::Process* leader = en.process_by_pid(g->sid);
+      return leader ? FieldValue(leader->comm) : FieldValue();
+    }
+    case FieldId::kProcEnv: return Env(ref, ev, en);
+    case FieldId::kThreadCapEffective: return Caps(ev, en, 0);
+    case FieldId::kThreadCapPermitted: return Caps(ev, en, 1);
+    case FieldId::kThreadCapInheritable: return Caps(ev, en, 2);
     case FieldId::kProcAname: return Ancestor(ref, ev, en, AncestorAttr::kName);
     case FieldId::kProcApid: return Ancestor(ref, ev, en, AncestorAttr::kPid);
     case FieldId::kProcAexepath: return Ancestor(ref, ev, en, AncestorAttr::kExepath);
@@ -680,6 +887,30 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
     case FieldId::kFdSport: return SidePort(GetFd(ev), Side::kServer);
     case FieldId::kFdLport: return SidePort(GetFd(ev), Side::kLocal);
     case FieldId::kFdRport: return SidePort(GetFd(ev), Side::kRemote);
+    case FieldId::kFdIp:
+    case FieldId::kFdNet: {
+      FdInfo f = GetFd(ev);
+      FieldValue c = SideIp(f, Side::kClient), sv = SideIp(f, Side::kServer);
+      std::vector<std::string> out;
+      if (auto* x = std::get_if<std::string>(&c)) out.push_back(std::move(*x));
+      if (auto* x = std::get_if<std::string>(&sv)) out.push_back(std::move(*x));
+      if (out.empty()) return {};
+      return out;
+    }
+    case FieldId::kFdPort: {
+      FdInfo f = GetFd(ev);
+      std::vector<std::string> out;
+      for (Side side : {Side::kClient, Side::kServer}) {
+        FieldValue v = SidePort(f, side);
+        if (auto* x = std::get_if<uint64_t>(&v)) out.push_back(std::to_string(*x));
+      }
+      if (out.empty()) return {};
+      return out;
+    }
+    case FieldId::kFdCnet: return SideIp(GetFd(ev), Side::kClient);
+    case FieldId::kFdSnet: return SideIp(GetFd(ev), Side::kServer);
+    case FieldId::kFdLnet: return SideIp(GetFd(ev), Side::kLocal);
+    case FieldId::kFdRnet: return SideIp(GetFd(ev), Side::kRemote);
     case FieldId::kFsPathName:
     case FieldId::kFsPathSource:
     case FieldId::kFsPathTarget: return FsPath(ev, static_cast<FieldId>(ref.id));
@@ -711,6 +942,20 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
       return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.runtime); });
     case FieldId::kContainerPrivileged:
       return ContainerField(en, false, [](const state::Container& c) { return FieldValue(c.privileged); });
+    case FieldId::kContainerMounts:
+      return ContainerField(en, false, [](const state::Container& c) {
+        std::string out;
+        for (const auto& m : c.mounts) {
+          if (!out.empty()) out.push_back(' ');
+          out += MountText(m);
+        }
+        return NonEmpty(out);
+      });
+    case FieldId::kContainerMount:
+    case FieldId::kContainerMountSource:
+    case FieldId::kContainerMountDest:
+      return ContainerField(en, false,
+                            [&](const state::Container& c) { return ContainerMount(ref, c); });
     case FieldId::kK8sPodName:
       return ContainerField(en, false, [](const state::Container& c) { return NonEmpty(c.pod_name); });
     case FieldId::kK8sNsName:

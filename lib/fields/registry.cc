@@ -103,6 +103,71 @@ constexpr Entry kEntries[] = {
      "The proc.exepath of an ancestor, indexed like proc.aname."},
     {F::kProcAcmdline, "proc.acmdline", T::kString, "index_optional",
      "The proc.cmdline of an ancestor, indexed like proc.aname."},
+    {F::kProcStdinType, "proc.stdin.type", T::kString, "none",
+     "The fd.type of the process's standard input (fd 0): `ipv4`, `ipv6`, `unix`, `netlink`, "
+     "`pipe`, `file` (also terminals and other devices), `directory`, `memfd`, `event`, "
+     "`signalfd`, `eventpoll`, `inotify`, `timerfd`, `userfaultfd`, `io_uring`, `bpf`, `pidfd` "
+     "or `unknown`. Captured in the kernel at each exec (inherited through fork until the next "
+     "exec; read from /proc for processes running when the capture started); no value when "
+     "fd 0 is closed or was never captured."},
+    {F::kProcStdoutType, "proc.stdout.type", T::kString, "none",
+     "The fd.type of the standard output (fd 1), as proc.stdin.type."},
+    {F::kProcStderrType, "proc.stderr.type", T::kString, "none",
+     "The fd.type of the standard error (fd 2), as proc.stdin.type."},
+    {F::kProcStdinName, "proc.stdin.name", T::kString, "none",
+     "The fd.name of the standard input: the path for files and terminals (`/dev/pts/0`), "
+     "`client_ip:port->server_ip:port` for a connected IP socket (vigil takes the side with "
+     "the higher port as the client, since the kernel does not record which side connected), "
+     "`ip:port` for an unconnected one, `pipe:[inode]` for a pipe, `memfd:<name>`, the "
+     "pseudo name for other anonymous files (`[eventfd]`); for a unix socket its path, or its "
+     "peer's (`/run/systemd/journal/stdout`; `@name` for abstract ones; no value for unnamed "
+     "pairs). Paths are captured up to 1023 bytes."},
+    {F::kProcStdoutName, "proc.stdout.name", T::kString, "none",
+     "The fd.name of the standard output (fd 1), as proc.stdin.name."},
+    {F::kProcStderrName, "proc.stderr.name", T::kString, "none",
+     "The fd.name of the standard error (fd 2), as proc.stdin.name."},
+    {F::kProcAexe, "proc.aexe", T::kString, "index_optional",
+     "The proc.exe (argv[0]) of an ancestor, indexed like proc.aname."},
+    {F::kProcIsExeFromMemfd, "proc.is_exe_from_memfd", T::kBool, "none",
+     "`true` if the executable was run from a memfd (fileless execution: `fexecve` of a "
+     "`memfd_create` file). Set at each exec; for processes running when the capture started, "
+     "from /proc/<pid>/exe."},
+    {F::kProcIsExeUpperLayer, "proc.is_exe_upper_layer", T::kBool, "none",
+     "`true` if the executable lives in the upper (writable) layer of an overlayfs, i.e. it "
+     "was written in the container rather than shipped in its image. Captured in the kernel at "
+     "each exec; `false` for processes running when the capture started."},
+    {F::kProcDuration, "proc.duration", T::kUInt64, "none",
+     "Nanoseconds since the process started (fork time, or the /proc start time for processes "
+     "running when the capture started)."},
+    {F::kProcVpgid, "proc.vpgid", T::kInt64, "none",
+     "The process group id as seen from the process's pid namespace. Captured at each exec "
+     "(a later setpgid() or setsid() without exec is not seen)."},
+    {F::kProcIsVpgidLeader, "proc.is_vpgid_leader", T::kBool, "none",
+     "`true` if the process leads its process group (proc.vpgid = proc.vpid)."},
+    {F::kProcIsSidLeader, "proc.is_sid_leader", T::kBool, "none",
+     "`true` if the process leads its session (a session leader: login shells, daemons after "
+     "setsid)."},
+    {F::kProcSname, "proc.sname", T::kString, "none",
+     "The proc.name of the session leader, when the process table knows it."},
+    {F::kProcEnv, "proc.env", T::kString, "key_optional",
+     "The environment of the process: `NAME=value` pairs separated by spaces, or with "
+     "`[NAME]` the value of one variable (no value when it is not set). Captured in the kernel "
+     "at each exec (at most 4 KiB; a variable cut by the bound is dropped), inherited through "
+     "fork; the process table keeps at most 1 KiB / 128 variables per process "
+     "(`ProcessTableOptions::max_env_bytes`), read from /proc/<pid>/environ for processes "
+     "running when the capture started. The environment may hold secrets: vigil never puts it "
+     "in Event::ToJson, `vigil capture` output or evt.arg; it appears only where a rule's "
+     "output names %proc.env, and in recordings (which hold the events' data)."},
+    {F::kThreadCapEffective, "thread.cap_effective", T::kString, "none",
+     "The effective capability set, as Falco renders it: names separated by spaces "
+     "(`CAP_CHOWN CAP_DAC_OVERRIDE ...`), empty when the set is empty; match with `contains`. "
+     "Captured in the kernel at each exec, then updated by the process's own successful "
+     "capset(); for processes running when the capture started, from /proc. vigil keeps one "
+     "set per process (Falco: per thread); capability changes made by setuid() are not seen."},
+    {F::kThreadCapPermitted, "thread.cap_permitted", T::kString, "none",
+     "The permitted capability set, as thread.cap_effective."},
+    {F::kThreadCapInheritable, "thread.cap_inheritable", T::kString, "none",
+     "The inheritable capability set, as thread.cap_effective."},
     // ---- user / group
     {F::kUserUid, "user.uid", T::kUInt64, "none", "The real user id of the process."},
     {F::kUserName, "user.name", T::kString, "none", "The name of user.uid."},
@@ -143,6 +208,19 @@ constexpr Entry kEntries[] = {
     {F::kFdSport, "fd.sport", T::kPort, "none", "The server port."},
     {F::kFdLport, "fd.lport", T::kPort, "none", "The local port."},
     {F::kFdRport, "fd.rport", T::kPort, "none", "The remote port."},
+    {F::kFdIp, "fd.ip", T::kIpAddr, "none",
+     "Either IP address of the socket: a check holds when it holds for the client or the "
+     "server address (`!=`: for neither). Event::Field returns the list `(client,server)`."},
+    {F::kFdPort, "fd.port", T::kPort, "none",
+     "Either port of the socket, matched like fd.ip."},
+    {F::kFdNet, "fd.net", T::kIpNet, "none",
+     "Either IP address of the socket, matched against networks: `fd.net = 10.0.0.0/8`, "
+     "`fd.net in (rfc_1918_addresses)`; a plain address is a /32 (/128). Holds when the client "
+     "or the server address is in one of the networks (`!=`: neither is)."},
+    {F::kFdCnet, "fd.cnet", T::kIpNet, "none", "The client IP address, matched against networks."},
+    {F::kFdSnet, "fd.snet", T::kIpNet, "none", "The server IP address, matched against networks."},
+    {F::kFdLnet, "fd.lnet", T::kIpNet, "none", "The local IP address, matched against networks."},
+    {F::kFdRnet, "fd.rnet", T::kIpNet, "none", "The remote IP address, matched against networks."},
     {F::kFsPathName, "fs.path.name", T::kString, "none",
      "The path of a file event with one path (open, unlink, mkdir, chmod, chown, truncate)."},
     {F::kFsPathSource, "fs.path.source", T::kString, "none",
@@ -166,6 +244,20 @@ constexpr Entry kEntries[] = {
      "The runtime: `podman`, `docker`, `containerd` or `cri-o`."},
     {F::kContainerPrivileged, "container.privileged", T::kBool, "none",
      "`true` for privileged containers."},
+    {F::kContainerMounts, "container.mounts", T::kString, "none",
+     "Every mount of the container, space-separated, each "
+     "`source:destination:mode:rw:propagation` (mode: `z`/`Z` relabelling or empty; rw: "
+     "`true`/`false`; propagation: `rprivate`, `rshared`, ... or empty)."},
+    {F::kContainerMount, "container.mount", T::kString, "index_or_key",
+     "One mount as in container.mounts, by number (`container.mount[0]`) or by destination, "
+     "a glob (`container.mount[/usr/local/*]`: the first match). No value when none matches."},
+    {F::kContainerMountSource, "container.mount.source", T::kString, "index_or_key",
+     "The source of a mount, by number or by destination (a glob)."},
+    {F::kContainerMountDest, "container.mount.dest", T::kString, "index_or_key",
+     "The destination of a mount, by number or by source, a glob "
+     "(`container.mount.dest[/var/run/docker.sock]`: where the host's Docker socket is "
+     "mounted). No value when none matches, which equals `<NA>` (Falco's older rules compare "
+     "with `N/A`: `!= \"N/A\"` is false then, as intended)."},
     {F::kK8sPodName, "k8s.pod.name", T::kString, "none",
      "The Kubernetes pod name (from the runtime's labels)."},
     {F::kK8sNsName, "k8s.ns.name", T::kString, "none", "The Kubernetes namespace of the pod."},
@@ -196,6 +288,17 @@ Status Bad(std::string_view name, std::string_view why) {
 constexpr std::string_view kEvtArgPrefix = "evt.arg.";
 
 }  // namespace
+
+bool IsCandidateList(const FieldRef& ref) {
+  switch (static_cast<FieldId>(ref.id)) {
+    case FieldId::kFdIp:
+    case FieldId::kFdPort:
+    case FieldId::kFdNet:
+      return true;
+    default:
+      return kEntries[ref.id].argument == "index_optional" && ref.index < 0;
+  }
+}
 
 std::string FieldsMarkdown() {
   struct Class {
@@ -246,7 +349,7 @@ std::string FieldsMarkdown() {
         "itself), `.name`/`[N]` select an event argument.\n\n";
   md += "| Type | Values |\n|---|---|\n";
   for (FieldType t : {T::kString, T::kInt64, T::kUInt64, T::kBool, T::kIpAddr, T::kPort,
-                      T::kStringList, T::kAbsTime}) {
+                      T::kStringList, T::kAbsTime, T::kIpNet}) {
     md += "| `" + std::string(FieldTypeName(t)) + "` | ";
     switch (t) {
       case T::kString: md += "text"; break;
@@ -257,6 +360,9 @@ std::string FieldsMarkdown() {
       case T::kPort: md += "TCP/UDP port (unsigned integer)"; break;
       case T::kStringList: md += "list of text values"; break;
       case T::kAbsTime: md += "nanoseconds since the Unix epoch (unsigned integer)"; break;
+      case T::kIpNet:
+        md += "an IP address as text, compared with networks (`10.0.0.0/8`, `fd00::/8`)";
+        break;
     }
     md += " |\n";
   }
@@ -269,6 +375,8 @@ std::string FieldsMarkdown() {
                         : f.argument == "index"          ? "`[N]`"
                         : f.argument == "index_optional" ? "`[N]` (optional)"
                         : f.argument == "name_or_index"  ? "`.name` or `[N]`"
+                        : f.argument == "index_or_key"   ? "`[N]` or `[path]`"
+                        : f.argument == "key_optional"   ? "`[NAME]` (optional)"
                                                          : f.argument;
       md += "| `" + f.name + "` | `" + std::string(FieldTypeName(f.type)) + "` | " + arg +
             " | " + escape(f.description) + " |\n";
@@ -289,6 +397,7 @@ std::string_view FieldTypeName(FieldType type) {
     case FieldType::kPort: return "port";
     case FieldType::kStringList: return "list";
     case FieldType::kAbsTime: return "abstime";
+    case FieldType::kIpNet: return "ipnet";
   }
   return "unknown";
 }
@@ -351,12 +460,27 @@ Result<FieldRef> ResolveField(std::string_view name) {
       return Bad(name, "expected '[N]' with a closing ']' at the end");
     std::string_view digits = name.substr(open + 1, name.size() - open - 2);
     if (digits.empty()) return Bad(name, "empty index '[]'");
+    if (auto kit = fields::ByName().find(base);
+        kit != fields::ByName().end() &&
+        fields::kEntries[static_cast<uint32_t>(kit->second)].argument == "key_optional") {
+      ref.key = std::string(digits);  // proc.env[HTTP_PROXY]
+      ref.id = static_cast<uint32_t>(kit->second);
+      return ref;
+    }
     int64_t index = -1;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
     if (ec != std::errc() || p != digits.data() + digits.size() || index < 0 ||
-        digits.front() == '+' || digits.front() == '-')
-      return Bad(name, "index must be a non-negative integer, got '" + std::string(digits) + "'");
-    ref.index = index;
+        digits.front() == '+' || digits.front() == '-') {
+      auto kit = fields::ByName().find(base);
+      if (kit != fields::ByName().end() &&
+          fields::kEntries[static_cast<uint32_t>(kit->second)].argument == "index_or_key") {
+        ref.key = std::string(digits);  // container.mount.dest[/var/run/docker.sock]
+      } else {
+        return Bad(name, "index must be a non-negative integer, got '" + std::string(digits) + "'");
+      }
+    } else {
+      ref.index = index;
+    }
     has_index = true;
   }
 
@@ -366,9 +490,10 @@ Result<FieldRef> ResolveField(std::string_view name) {
   ref.id = static_cast<uint32_t>(it->second);
   const std::string_view arg = fields::kEntries[ref.id].argument;
   if (has_index && arg == "none") return Bad(name, "this field takes no index");
-  if (!has_index && (arg == "index" || arg == "name_or_index"))
-    return Bad(name, arg == "index" ? "an index '[N]' is required"
-                                    : "an argument is required ('evt.arg.path' or 'evt.arg[0]')");
+  if (!has_index && (arg == "index" || arg == "name_or_index" || arg == "index_or_key"))
+    return Bad(name, arg == "index"          ? "an index '[N]' is required"
+                     : arg == "index_or_key" ? "an argument '[N]' or '[path]' is required"
+                                             : "an argument is required ('evt.arg.path' or 'evt.arg[0]')");
   return ref;
 }
 

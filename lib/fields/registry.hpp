@@ -37,17 +37,22 @@ enum class FieldId : uint32_t {
   kProcPid, kProcPpid, kProcVpid, kProcTid, kThreadTid, kThreadVtid, kProcName, kProcExe,
   kProcExepath, kProcArgs, kProcCmdline, kProcExeline, kProcCwd, kProcTty, kProcSid,
   kProcLoginuid, kProcPname, kProcPexe, kProcPexepath, kProcPcmdline, kProcAname,
-  kProcApid, kProcAexepath, kProcAcmdline,
+  kProcApid, kProcAexepath, kProcAcmdline, kProcStdinType, kProcStdoutType, kProcStderrType,
+  kProcStdinName, kProcStdoutName, kProcStderrName, kProcAexe, kProcIsExeFromMemfd,
+  kProcIsExeUpperLayer, kProcDuration, kProcVpgid, kProcIsVpgidLeader, kProcIsSidLeader,
+  kProcSname, kProcEnv, kThreadCapEffective, kThreadCapPermitted, kThreadCapInheritable,
   // user / group
   kUserUid, kUserName, kUserEuid, kUserLoginuid, kUserLoginname, kGroupGid, kGroupName,
   // fd / fs
   kFdNum, kFdType, kFdTypechar, kFdName, kFdDirectory, kFdFilename, kFdSockfamily,
   kFdL4proto, kFdIsServer, kFdCip, kFdSip, kFdLip, kFdRip, kFdCport, kFdSport,
-  kFdLport, kFdRport, kFsPathName, kFsPathSource, kFsPathTarget,
+  kFdLport, kFdRport, kFdIp, kFdPort, kFdNet, kFdCnet, kFdSnet, kFdLnet, kFdRnet,
+  kFsPathName, kFsPathSource, kFsPathTarget,
   // container / k8s
   kContainerId, kContainerFullId, kContainerName, kContainerImage,
   kContainerImageRepository, kContainerImageTag, kContainerImageId, kContainerType,
-  kContainerPrivileged, kK8sPodName, kK8sNsName,
+  kContainerPrivileged, kContainerMounts, kContainerMount, kContainerMountSource,
+  kContainerMountDest, kK8sPodName, kK8sNsName,
   kCount
 };
 
@@ -64,6 +69,10 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& event,
 // Same, sharing the pid/container lookups of `enrichment` between calls
 // (Event::ToJson, Event::Detach and the rule engine's per-event evaluation).
 FieldValue Extract(const FieldRef& ref, const schema::Event& event, Enrichment& enrichment);
+
+// Fields whose value, without an index, is the list of candidates a check
+// matches when one of them does (proc.aname, fd.ip: either side, ...).
+bool IsCandidateList(const FieldRef& ref);
 
 // docs/fields.md, generated from ListFields().
 std::string FieldsMarkdown();

@@ -109,6 +109,13 @@ bool ArgSlotIsNumeric(const Slot& s) {
   return !s.has_fallback || numeric(schema::Body::NONE, s.ref.key, true);
 }
 
+// evt.arg.uid (Falco's spelling of setuid's argument and chown's uid).
+bool IsArgUid(const Slot& s) {
+  if (s.kind == Slot::Kind::kArgByBody) return s.name == "evt.arg.uid";
+  return s.kind == Slot::Kind::kField && s.ref.id == static_cast<uint32_t>(FieldId::kEvtArg) &&
+         s.ref.key == "uid";
+}
+
 struct OpInfo {
   std::string_view name;
   Op op;
@@ -469,7 +476,7 @@ std::optional<uint32_t> Compiler::ResolveValue(const ValueExpr& v, uint32_t sour
   s.kind = Slot::Kind::kField;
   s.ref = *ref;
   s.type.type = info.type;
-  s.type.any = info.argument == "index_optional" && ref->index < 0;
+  s.type.any = fields::IsCandidateList(*ref);
   s.name = name;
   return slots_->Intern(std::move(s));
 }
@@ -535,6 +542,20 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
   }
   auto lhs_id = ResolveValue(*e.lhs, source);
   if (!lhs_id) return out;
+  // `evt.arg.uid = nobody`: Falco renders the uid of setuid by name;
+  // compare the name of vigil's number instead.
+  if (e.rhs_kind == Expr::Rhs::kValue && op->cls != OpInfo::kSet &&
+      op->cls != OpInfo::kExists && IsArgUid((*slots_)[*lhs_id])) {
+    __int128 ignored;
+    if (!ParseInteger(e.value.value, &ignored)) {
+      Slot u;
+      u.kind = Slot::Kind::kUserName;
+      u.child = *lhs_id;
+      u.type = SlotType{FieldType::kString, false};
+      u.name = "username(" + (*slots_)[*lhs_id].name + ")";
+      lhs_id = slots_->Intern(std::move(u));
+    }
+  }
   const Slot lhs = (*slots_)[*lhs_id];
   const FieldType type = lhs.type.type;
   const std::string& fname = lhs.name;
@@ -585,6 +606,35 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
       return out;
     }
     out.pred = MakeSlotCompare(*lhs_id, op->op, *rhs_id);
+    return out;
+  }
+
+  // Networks: `fd.net = 10.0.0.0/8`, `fd.snet in (rfc_1918_addresses)`.
+  if (type == FieldType::kIpNet) {
+    if (op->op != Op::kEq && op->op != Op::kNe && op->cls != OpInfo::kSet) {
+      type_error("does not apply to networks (use =, !=, in)");
+      return out;
+    }
+    std::vector<Literal> items;
+    if (op->cls == OpInfo::kSet) {
+      if (!ExpandList(e, source, &items)) return out;
+    } else {
+      items.push_back(e.value);
+    }
+    std::vector<IpNet> nets;
+    bool ok = true;
+    for (const Literal& item : items) {
+      auto n = ParseIpNet(item.value);
+      if (!n) {
+        AddIssue(Issue::Kind::kError, source, item.pos,
+                 "'" + item.value + "' is not an IP network or address (" + fname + ")");
+        ok = false;
+        continue;
+      }
+      nets.push_back(*n);
+    }
+    if (!ok) return out;
+    out.pred = MakeNetCheck(*lhs_id, op->op == Op::kNe, std::move(nets));
     return out;
   }
 

@@ -141,6 +141,7 @@ constexpr ArgAlias kArgAliases[] = {
     {"cap_effective", Body::Capset, "effective"},
     {"cap_permitted", Body::Capset, "permitted"},
     {"cap_inheritable", Body::Capset, "inheritable"},
+    {"uid", Body::SetId, "effective"},  // setuid(uid); setre/setresuid: the effective uid
 };
 
 constexpr Body kOpenBodies[] = {Body::Open};

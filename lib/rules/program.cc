@@ -1,14 +1,18 @@
 #include "rules/program.hpp"
 
+#include <arpa/inet.h>
 #include <fnmatch.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/event_context.hpp"
 #include "fields/enrichment.hpp"
+#include "state/users.hpp"
 #include "fields/registry.hpp"
 #include "re2/re2.h"
 #include "vigil/schema/event_generated.h"
@@ -188,6 +192,54 @@ class StringPred final : public Pred {
   Op op_;
   std::string needle_;
   bool na_;
+};
+
+bool ParseIp(std::string_view s, uint8_t* bytes, uint8_t* len) {
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (s.empty() || s.size() >= sizeof buf) return false;
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  if (inet_pton(AF_INET, buf, bytes) == 1) {
+    *len = 4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, buf, bytes) == 1) {
+    *len = 16;
+    return true;
+  }
+  return false;
+}
+
+bool InNet(const IpNet& n, const uint8_t* ip, uint8_t len) {
+  if (len != n.len) return false;
+  const unsigned full = n.prefix / 8, rest = n.prefix % 8;
+  if (std::memcmp(ip, n.bytes, full) != 0) return false;
+  if (rest == 0) return true;
+  const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (ip[full] & mask) == n.bytes[full];
+}
+
+class NetPred final : public Pred {
+ public:
+  NetPred(uint32_t slot, bool negate, std::vector<IpNet> nets)
+      : slot_(slot), negate_(negate), nets_(std::move(nets)) {}
+  bool Eval(EvalContext& ctx) const override {
+    const FieldValue& v = ctx.Get(slot_);
+    if (!Present(v)) return false;
+    const bool hit = AnyString(v, [&](const std::string& s) {
+      uint8_t ip[16], len = 0;
+      if (!ParseIp(s, ip, &len)) return false;
+      for (const IpNet& n : nets_)
+        if (InNet(n, ip, len)) return true;
+      return false;
+    });
+    return negate_ ? !hit : hit;
+  }
+
+ private:
+  uint32_t slot_;
+  bool negate_;
+  std::vector<IpNet> nets_;
 };
 
 class NumberPred final : public Pred {
@@ -447,9 +499,21 @@ FieldValue Transform(Slot::Kind kind, const FieldValue& v) {
       }
       return {};
     case Slot::Kind::kField:
-    case Slot::Kind::kArgByBody: break;
+    case Slot::Kind::kArgByBody:
+    case Slot::Kind::kUserName: break;
   }
   return {};
+}
+
+// The name of the uid in `v` (a number or its text); no value when the uid
+// is unknown to the user table, "unchanged" (-1) or the event is detached.
+FieldValue UserNameOf(const Event& event, const FieldValue& v) {
+  __int128 n;
+  if (!ToNumber(v, &n) || n < 0 || n >= 0xffffffff) return {};
+  const internal::EventContext* ctx = event.context();
+  if (!ctx || !ctx->users) return {};
+  const std::string* name = ctx->users->UserName(static_cast<uint32_t>(n));
+  return name ? FieldValue(*name) : FieldValue();
 }
 
 }  // namespace
@@ -496,6 +560,8 @@ const FieldValue& EvalContext::Get(uint32_t id) {
     } else {
       v = event_.Field(*ref);
     }
+  } else if (s.kind == Slot::Kind::kUserName) {
+    v = UserNameOf(event_, Get(s.child));
   } else if (s.kind != Slot::Kind::kField && s.kind != Slot::Kind::kArgByBody) {
     v = Transform(s.kind, Get(s.child));
   }
@@ -561,6 +627,30 @@ std::unique_ptr<Pred> MakeAnd(std::vector<std::unique_ptr<Pred>> children) {
 std::unique_ptr<Pred> MakeOr(std::vector<std::unique_ptr<Pred>> children) {
   return MakeJoined<OrPred>(std::move(children), false);
 }
+std::optional<IpNet> ParseIpNet(std::string_view s) {
+  IpNet n;
+  std::string_view addr = s;
+  int prefix = -1;
+  if (size_t slash = s.find('/'); slash != std::string_view::npos) {
+    addr = s.substr(0, slash);
+    std::string_view bits = s.substr(slash + 1);
+    auto [p, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+    if (bits.empty() || ec != std::errc() || p != bits.data() + bits.size() || prefix < 0)
+      return std::nullopt;
+  }
+  if (!ParseIp(addr, n.bytes, &n.len)) return std::nullopt;
+  if (prefix < 0) prefix = n.len * 8;
+  if (prefix > n.len * 8) return std::nullopt;
+  n.prefix = static_cast<uint8_t>(prefix);
+  for (int bit = prefix; bit < n.len * 8; ++bit)
+    n.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  return n;
+}
+
+std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet> nets) {
+  return std::make_unique<NetPred>(slot, negate, std::move(nets));
+}
+
 std::unique_ptr<Pred> MakeExists(uint32_t slot) { return std::make_unique<ExistsPred>(slot); }
 std::unique_ptr<Pred> MakeStringCheck(uint32_t slot, Op op, std::string needle) {
   return std::make_unique<StringPred>(slot, op, std::move(needle));

@@ -15,6 +15,7 @@
 #include <bitset>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,10 @@ struct SlotType {
 };
 
 struct Slot {
-  enum class Kind : uint8_t { kField, kArgByBody, kToLower, kToUpper, kBasename, kLen, kB64 };
+  // kUserName: the user name of the uid in `child` (Falco renders
+  // evt.arg.uid of setuid by name), from the capture's user table.
+  enum class Kind : uint8_t { kField, kArgByBody, kToLower, kToUpper, kBasename, kLen, kB64,
+                              kUserName };
   Kind kind = Kind::kField;
   FieldRef ref;        // kField; kArgByBody: read for other bodies if has_fallback
   // kArgByBody: the argument to read for each body type (Falco argument names).
@@ -141,6 +145,19 @@ std::unique_ptr<Pred> MakeRegex(uint32_t slot, std::unique_ptr<re2::RE2> re);
 // `negate`: the event has such a body and the test fails.
 std::unique_ptr<Pred> MakeFlagTest(uint32_t slot, uint64_t mask, uint64_t expect,
                                    std::vector<uint8_t> bodies, bool negate);
+// An IP network: `len` (4 or 16) address bytes and a prefix length.
+struct IpNet {
+  uint8_t len = 0;
+  uint8_t bytes[16] = {};
+  uint8_t prefix = 0;
+};
+// "10.0.0.0/8", "fd00::/8", or a plain address (/32, /128); nullopt if not one.
+// Host bits set below the prefix are cleared ("10.1.2.3/8" is 10.0.0.0/8).
+std::optional<IpNet> ParseIpNet(std::string_view s);
+// The slot's IP address (or one of its candidates) lies in one of `nets`;
+// `negate`: the slot has an address and none lies in them. Addresses are
+// parsed per evaluation; the networks were parsed once.
+std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet> nets);
 // Two slots compared at evaluation time (val(), transformers on the right).
 std::unique_ptr<Pred> MakeSlotCompare(uint32_t lhs, Op op, uint32_t rhs);
 

@@ -1,12 +1,17 @@
 #include "state/process_table.hpp"
 
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -110,7 +115,149 @@ void CopyArgsBounded(const Range& range, size_t count, Get get, uint32_t max_arg
   }
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+// Family, type, protocol and both ends of socket `fd` of live process `pid`,
+// through a duplicate of the fd (pidfd_getfd: root, kernel >= 5.6). Only
+// metadata is read and the duplicate is closed at once; failures leave the
+// socket's family unknown.
+void ReadSocketOf(uint32_t pid, int fd, StdioFd* out) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return;
+  const int sfd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+  close(pidfd);
+  if (sfd < 0) return;
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0) out->family = static_cast<uint16_t>(v);
+  len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &v, &len) == 0) out->sock_type = static_cast<uint16_t>(v);
+  len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0) out->protocol = static_cast<uint16_t>(v);
+  auto side = [&](bool local) {
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    auto* sa = reinterpret_cast<sockaddr*>(&ss);
+    if ((local ? getsockname(sfd, sa, &sl) : getpeername(sfd, sa, &sl)) != 0) return;
+    auto& addr = local ? out->laddr : out->raddr;
+    uint16_t& port = local ? out->lport : out->rport;
+    if (ss.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+      std::memcpy(addr.data(), &in->sin_addr, 4);
+      port = ntohs(in->sin_port);
+      out->addr_len = 4;
+    } else if (ss.ss_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+      std::memcpy(addr.data(), &in6->sin6_addr, 16);
+      port = ntohs(in6->sin6_port);
+      out->addr_len = 16;
+    } else if (ss.ss_family == AF_UNIX && out->name.empty() && sl > sizeof(sa_family_t)) {
+      // Its bound path, or else the peer's (as the kernel side reports).
+      const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+      std::string_view path(un->sun_path, std::min<size_t>(sl - sizeof(sa_family_t),
+                                                           sizeof(un->sun_path)));
+      if (!path.empty() && path[0] == '\0') {
+        path.remove_prefix(1);
+        while (!path.empty() && path.back() == '\0') path.remove_suffix(1);
+        out->name = "@" + std::string(path);
+      } else {
+        out->name = std::string(path.substr(0, path.find('\0')));
+      }
+    }
+  };
+  side(true);
+  side(false);
+  close(sfd);
+}
+
+// Whole variables while they fit the bounds; `truncated` when some did not.
+template <typename Range, typename Get>
+void CopyEnvBounded(const Range& range, size_t count, Get get, uint32_t max_vars,
+                    uint32_t max_bytes, std::vector<std::string>* out, bool* truncated) {
+  out->clear();
+  size_t bytes = 0;
+  for (size_t i = 0; i < count; ++i) {
+    std::string_view v = get(range, i);
+    if (out->size() >= max_vars || bytes + v.size() > max_bytes) {
+      *truncated = true;
+      return;
+    }
+    out->emplace_back(v);
+    bytes += v.size();
+  }
+}
+
 }  // namespace
+
+// ---- standard streams ------------------------------------------------------------
+
+StdioFd StdioFromSchema(const schema::StdioFd& fd) {
+  StdioFd out;
+  out.known = true;
+  out.open = fd.open();
+  if (!out.open) return out;
+  out.mode = fd.mode();
+  out.ino = fd.ino();
+  out.name = std::string(Str(fd.name()).substr(0, kMaxPathBytes));
+  if (const schema::SockAddr* a = fd.addr()) {
+    if (a->family() == schema::SocketFamily::Unix && out.name.empty())
+      out.name = std::string(Str(a->unix_path()).substr(0, kMaxPathBytes));
+    out.family = static_cast<uint16_t>(a->family());
+    out.sock_type = a->sock_type();
+    out.protocol = a->protocol();
+    out.lport = a->local_port();
+    out.rport = a->remote_port();
+    const auto* l = a->local_addr();
+    const auto* r = a->remote_addr();
+    if (l && r && l->size() == r->size() && (l->size() == 4 || l->size() == 16)) {
+      out.addr_len = static_cast<uint8_t>(l->size());
+      std::memcpy(out.laddr.data(), l->data(), l->size());
+      std::memcpy(out.raddr.data(), r->data(), r->size());
+    }
+  }
+  return out;
+}
+
+void StdioFromSchema(const flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>* v,
+                     std::array<StdioFd, 3>* out) {
+  if (v == nullptr || v->size() == 0) return;
+  for (const schema::StdioFd* fd : *v) {
+    if (fd != nullptr && fd->fd() >= 0 && fd->fd() < 3) (*out)[fd->fd()] = StdioFromSchema(*fd);
+  }
+}
+
+StdioFd ReadProcStdio(const std::string& proc_root, uint32_t pid, int fd) {
+  StdioFd out;
+  out.known = true;
+  const std::string link = absl::StrCat(proc_root, "/", pid, "/fd/", fd);
+  std::string target = ReadLink(link);
+  if (target.empty()) return out;  // not open (or the process is gone)
+  out.open = true;
+  struct stat st;
+  if (stat(link.c_str(), &st) == 0) {
+    out.mode = st.st_mode;
+    out.ino = st.st_ino;
+  }
+  // readlink's pseudo names -> the kernel walk's names (schema::StdioFd).
+  std::string_view t = target;
+  const uint32_t fmt = out.mode & S_IFMT;
+  if (t.starts_with("socket:[") || t.starts_with("pipe:[")) {
+    t = {};
+  } else if (t.starts_with("anon_inode:")) {
+    t.remove_prefix(11);
+  } else if (t.starts_with("/memfd:")) {
+    t.remove_prefix(1);
+    if (t.ends_with(" (deleted)")) t.remove_suffix(10);
+  }
+  out.name = std::string(t);
+  if (fmt == S_IFSOCK && proc_root == "/proc") ReadSocketOf(pid, fd, &out);
+  return out;
+}
 
 // ---- helpers exposed for tests --------------------------------------------------
 
@@ -435,6 +582,29 @@ void ProcessTable::Apply(const schema::Event& event) {
       if ((h->flags() & static_cast<uint32_t>(schema::HeaderFlags::ArgsTruncated)) != 0) {
         p.args_truncated = true;
       }
+      StdioFromSchema(x->stdio(), &p.stdio);
+      p.exe_from_memfd = x->exe_from_memfd();
+      p.exe_upper_layer = x->exe_upper_layer();
+      if (const auto* env = x->env()) {
+        p.env_truncated =
+            (h->flags() & static_cast<uint32_t>(schema::HeaderFlags::EnvTruncated)) != 0;
+        CopyEnvBounded(
+            env, env->size(),
+            [](const auto* v, size_t i) { return Str(v->Get(static_cast<flatbuffers::uoffset_t>(i))); },
+            opts_.max_env, opts_.max_env_bytes, &p.env, &p.env_truncated);
+      }
+      if (x->caps_captured()) {
+        p.cap_effective = x->cap_effective();
+        p.cap_permitted = x->cap_permitted();
+        p.cap_inheritable = x->cap_inheritable();
+        p.caps_known = true;
+      }
+      if (x->sid() != 0) {  // captured (older recordings keep the inherited ids)
+        p.pgid = x->pgid();
+        p.sid = x->sid();
+        p.vpgid = x->vpgid();
+        p.vsid = x->vsid();
+      }
       break;
     }
     case schema::EventType::Exit: {
@@ -442,6 +612,21 @@ void ProcessTable::Apply(const schema::Event& event) {
       // source did not say which thread).
       if (h->tid() != 0 && h->tid() != pid) break;
       MarkExited(e, ts);
+      break;
+    }
+    case schema::EventType::Capset: {
+      // capset() of the calling thread (target 0 or its own id); the table
+      // keeps one set per process.
+      const schema::Capset* c = event.body_as_Capset();
+      if (c == nullptr || h->result() != 0) break;
+      if (c->target_pid() != 0 && static_cast<uint32_t>(c->target_pid()) != h->vtid() &&
+          static_cast<uint32_t>(c->target_pid()) != h->tid())
+        break;
+      Process& p = e->p;
+      p.cap_effective = c->effective();
+      p.cap_permitted = c->permitted();
+      p.cap_inheritable = c->inheritable();
+      p.caps_known = true;
       break;
     }
     case schema::EventType::SetUid:
@@ -528,6 +713,19 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
       ParseUint(v[1], &p.egid);
     } else if (key == "NSpid" && n >= 1) {
       ParseUint(v[n - 1], &p.vpid);  // innermost namespace
+    } else if ((key == "CapEff" || key == "CapPrm" || key == "CapInh") && n >= 1) {
+      uint64_t bits = 0;
+      auto [ptr, ec] = std::from_chars(v[0].data(), v[0].data() + v[0].size(), bits, 16);
+      if (ec == std::errc() && ptr == v[0].data() + v[0].size()) {
+        (key == "CapEff"   ? p.cap_effective
+         : key == "CapPrm" ? p.cap_permitted
+                           : p.cap_inheritable) = bits;
+        p.caps_known = true;
+      }
+    } else if (key == "NSpgid" && n >= 1) {
+      ParseUint(v[n - 1], &p.vpgid);
+    } else if (key == "NSsid" && n >= 1) {
+      ParseUint(v[n - 1], &p.vsid);
     }
   }
   p.pid = tgid;
@@ -535,6 +733,7 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
   const std::string tdir = tgid == pid ? dir : absl::StrCat(proc_root, "/", tgid);
 
   p.exe_path = ReadLink(tdir + "/exe");  // "" for kernel threads
+  p.exe_from_memfd = p.exe_path.starts_with("/memfd:");
   p.cwd = ReadLink(tdir + "/cwd");
   if (ReadFile(tdir + "/cmdline", opts_.max_args_bytes + opts_.max_args + 1, &text, true) ==
       ReadStatus::kOk) {
@@ -548,6 +747,21 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
     }
     CopyArgsBounded(parts, parts.size(), [](const auto& v, size_t i) { return v[i]; },
                     opts_.max_args, opts_.max_args_bytes, &p.args, &p.args_truncated);
+  }
+  if (ReadFile(tdir + "/environ", opts_.max_env_bytes + opts_.max_env + 1, &text, true) ==
+      ReadStatus::kOk) {
+    std::vector<std::string_view> vars;
+    size_t start = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\0') {
+        vars.push_back(std::string_view(text).substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    // A variable without its NUL was cut by the read bound.
+    p.env_truncated = start < text.size();
+    CopyEnvBounded(vars, vars.size(), [](const auto& v, size_t i) { return v[i]; },
+                   opts_.max_env, opts_.max_env_bytes, &p.env, &p.env_truncated);
   }
   if (ReadFile(tdir + "/loginuid", 64, &text, true) == ReadStatus::kOk) {
     ParseUint(TrimSpace(text), &p.loginuid);
@@ -578,6 +792,7 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
     }
     if (container_of) p.container_id = container_of(tgid, cgroup_text);
   }
+  for (int fd = 0; fd < 3; ++fd) p.stdio[fd] = ReadProcStdio(proc_root, tgid, fd);
   p.last_seen_mono_ns = MonoNowNs();
   return p;
 }
@@ -639,6 +854,21 @@ Process ProcessFromInfo(const schema::ProcessInfo& info) {
   p.mnt_ns = info.mnt_ns();
   p.pid_ns = info.pid_ns();
   p.net_ns = info.net_ns();
+  StdioFromSchema(info.stdio(), &p.stdio);
+  p.vpgid = info.vpgid();
+  p.vsid = info.vsid();
+  p.exe_from_memfd = info.exe_from_memfd();
+  p.exe_upper_layer = info.exe_upper_layer();
+  p.cap_effective = info.cap_effective();
+  p.cap_permitted = info.cap_permitted();
+  p.cap_inheritable = info.cap_inheritable();
+  p.caps_known = info.caps_captured();
+  p.env_truncated = info.env_truncated();
+  const auto* env = info.env();
+  CopyEnvBounded(
+      env, env == nullptr ? 0 : env->size(),
+      [](const auto* v, size_t i) { return Str(v->Get(static_cast<flatbuffers::uoffset_t>(i))); },
+      defaults.max_env, defaults.max_env_bytes, &p.env, &p.env_truncated);
   return p;
 }
 
@@ -650,6 +880,31 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   auto cwd = fbb.CreateString(p.cwd);
   auto tty = fbb.CreateString(p.tty);
   auto cid = fbb.CreateString(p.container_id);
+  auto env = fbb.CreateVectorOfStrings(p.env);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>> stdio;
+  if (p.stdio[0].known || p.stdio[1].known || p.stdio[2].known) {
+    std::vector<flatbuffers::Offset<schema::StdioFd>> fds;
+    for (int i = 0; i < 3; ++i) {
+      const StdioFd& f = p.stdio[i];
+      if (!f.known) continue;
+      flatbuffers::Offset<flatbuffers::String> name;
+      flatbuffers::Offset<schema::SockAddr> addr;
+      if (f.open) {
+        name = fbb.CreateString(f.name);
+        if ((f.mode & S_IFMT) == S_IFSOCK) {
+          flatbuffers::Offset<flatbuffers::Vector<uint8_t>> la, ra;
+          if (f.addr_len) {
+            la = fbb.CreateVector(f.laddr.data(), f.addr_len);
+            ra = fbb.CreateVector(f.raddr.data(), f.addr_len);
+          }
+          addr = schema::CreateSockAddr(fbb, static_cast<schema::SocketFamily>(f.family),
+                                        f.sock_type, f.protocol, la, f.lport, ra, f.rport);
+        }
+      }
+      fds.push_back(schema::CreateStdioFd(fbb, i, f.open, f.mode, f.ino, name, addr));
+    }
+    stdio = fbb.CreateVector(fds);
+  }
   schema::ProcessInfoBuilder b(fbb);
   b.add_pid(p.pid);
   b.add_tid(p.pid);
@@ -674,6 +929,17 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   b.add_mnt_ns(p.mnt_ns);
   b.add_pid_ns(p.pid_ns);
   b.add_net_ns(p.net_ns);
+  if (!stdio.IsNull()) b.add_stdio(stdio);
+  b.add_vpgid(p.vpgid);
+  b.add_vsid(p.vsid);
+  b.add_exe_from_memfd(p.exe_from_memfd);
+  b.add_exe_upper_layer(p.exe_upper_layer);
+  b.add_cap_effective(p.cap_effective);
+  b.add_cap_permitted(p.cap_permitted);
+  b.add_cap_inheritable(p.cap_inheritable);
+  b.add_caps_captured(p.caps_known);
+  b.add_env(env);
+  b.add_env_truncated(p.env_truncated);
   return b.Finish();
 }
 

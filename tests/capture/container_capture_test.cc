@@ -4,6 +4,9 @@
 // container_only option keeps only the container's events. Needs root+podman.
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "tests/capture/test_support.hpp"
@@ -29,12 +32,13 @@ class ContainerCaptureTest : public ::testing::Test {
   void TearDown() override {
     if (!name_.empty()) Shell("podman rm -f " + name_ + " >/dev/null 2>&1");
   }
-  // Starts the container; returns its full id.
-  std::string Start(const std::string& script) {
+  // Starts the container; returns its full id. `extra`: more podman run
+  // options (trusted test constants).
+  std::string Start(const std::string& script, const std::string& extra = "") {
     int rc = 0;
-    std::string id = Shell("podman run -d --name " + name_ +
-                             " --network none localhost/bb:1 sh -c '" + script + "' 2>/dev/null",
-                         &rc);
+    std::string id = Shell("podman run -d --name " + name_ + " --network none " + extra +
+                               " localhost/bb:1 sh -c '" + script + "' 2>/dev/null",
+                           &rc);
     EXPECT_EQ(rc, 0) << id;
     return id;
   }
@@ -96,6 +100,81 @@ TEST_F(ContainerCaptureTest, EventsInsideAContainerCarryItsIdentity) {
   EXPECT_TRUE(cont_open);
   EXPECT_TRUE(cont_connect);
   Shell("podman wait " + name_ + " >/dev/null 2>&1");
+}
+
+// A binary copied into the container's writable (overlayfs upper) layer and
+// run: proc.is_exe_upper_layer, unlike the image's own sh.
+TEST_F(ContainerCaptureTest, ExecutableWrittenInTheContainerIsFromTheUpperLayer) {
+  if (name_.empty()) return;
+  CaptureOptions opts;
+  opts.events = *ParseEventTypes("exec");
+  opts.container_only = true;
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  const std::string id = Start("sleep 1; cp /bin/busybox /root/true; /root/true; sleep 1");
+  ASSERT_EQ(id.size(), 64u) << id;
+  bool image_sh = false, dropped = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline && !(image_sh && dropped)) {
+    auto ev = (*cap)->Next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(ev.ok());
+    if (!*ev || Str(**ev, "container.full_id") != id) continue;
+    const Event& e = **ev;
+    if (Str(e, "proc.exepath") == "/bin/busybox" && Str(e, "proc.name") == "sh") {
+      EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "false");
+      // runc's init is pid 1 of the container and leads its session and group.
+      EXPECT_EQ(Str(e, "proc.vpid"), "1");
+      EXPECT_EQ(Str(e, "proc.vpgid"), "1");
+      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "true");
+      EXPECT_EQ(Str(e, "proc.is_sid_leader"), "true");
+      image_sh = true;
+    }
+    if (Str(e, "proc.exepath") == "/root/true") {
+      EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "true");
+      EXPECT_EQ(Str(e, "proc.sname"), "sh");  // runc's init shell leads the session
+      EXPECT_EQ(Str(e, "proc.vpgid"), "1");    // numbers of the container's pid namespace
+      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "false");
+      dropped = true;
+    }
+  }
+  EXPECT_TRUE(image_sh);
+  EXPECT_TRUE(dropped);
+  Shell("podman wait " + name_ + " >/dev/null 2>&1");
+}
+
+// A bind mount from the container's OCI spec: container.mount.dest[<host
+// path>] is where it is mounted, container.mount[<dest>] its text.
+TEST_F(ContainerCaptureTest, BindMountsAreContainerMountFields) {
+  if (name_.empty()) return;
+  const std::string host_dir = "/tmp/vigil-mount-" + std::to_string(getpid());
+  std::filesystem::create_directories(host_dir);
+  CaptureOptions opts;
+  opts.events = *ParseEventTypes("exec,open");
+  opts.container_only = true;
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  const std::string id = Start("sleep 1; cat /data/x 2>/dev/null; sleep 1", "-v " + host_dir + ":/data:ro");
+  ASSERT_EQ(id.size(), 64u) << id;
+  bool seen = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline && !seen) {
+    auto ev = (*cap)->Next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(ev.ok());
+    if (!*ev || Str(**ev, "container.full_id") != id) continue;
+    const Event& e = **ev;
+    const std::string by_source = "container.mount.dest[" + host_dir + "]";
+    EXPECT_EQ(Str(e, by_source.c_str()), "/data");
+    EXPECT_EQ(Str(e, "container.mount.dest[/vigil-none*]"), "<NA>");
+    EXPECT_EQ(Str(e, "container.mount.source[/data]"), host_dir);
+    const std::string m = Str(e, "container.mount[/data]");
+    EXPECT_EQ(m.rfind(host_dir + ":/data:", 0), 0u) << m;
+    EXPECT_NE(m.find(":false:"), std::string::npos) << m;  // read-only
+    EXPECT_NE(Str(e, "container.mounts").find(host_dir + ":/data:"), std::string::npos);
+    seen = true;
+  }
+  EXPECT_TRUE(seen);
+  Shell("podman wait " + name_ + " >/dev/null 2>&1");
+  std::filesystem::remove_all(host_dir);
 }
 
 TEST_F(ContainerCaptureTest, ContainerOnlyDropsHostEvents) {

@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -466,6 +467,300 @@ TEST_P(LiveCaptureTest, Ipv6AndUnixSockets) {
   EXPECT_EQ(Reap(child), 0);
 }
 
+// A TCP listener on 127.0.0.1 with a port below the ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range starts at 32768 by default), so
+// that a connected client's port is the higher one: vigil names the side
+// with the higher port as the client (the kernel keeps no "who connected").
+int ListenBelowEphemeral(uint16_t* port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  for (int i = 0; i < 500; ++i) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *port = static_cast<uint16_t>(20000 + (getpid() + i * 7) % 10000);
+    a.sin_port = htons(*port);
+    if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(s, 4) == 0) return s;
+  }
+  close(s);
+  return -1;
+}
+
+TEST_P(LiveCaptureTest, StandardStreamsAtExecOnSocketsPipesAndFiles) {
+  if (!cap_) return;
+  // A reverse shell: sh with stdin and stdout on a TCP connection to a
+  // listener, stderr on /dev/null.
+  uint16_t port = 0;
+  int lst = ListenBelowEphemeral(&port);
+  ASSERT_GE(lst, 0);
+  int conn = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  dst.sin_port = htons(port);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+  sockaddr_in src{};
+  socklen_t len = sizeof src;
+  ASSERT_EQ(getsockname(conn, reinterpret_cast<sockaddr*>(&src), &len), 0);
+  const uint16_t cport = ntohs(src.sin_port);
+  ASSERT_GT(cport, port);
+  int peer = accept(lst, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  const std::string tuple =
+      "127.0.0.1:" + std::to_string(cport) + "->127.0.0.1:" + std::to_string(port);
+  const std::string a_path = (dir_ / "a").string(), b_path = (dir_ / "b").string();
+  const std::string script = ": > " + a_path + "; (: > " + b_path + "); exit 0";
+  pid_t sh = RunChild([&] {
+    dup2(conn, 0);
+    dup2(conn, 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, sh,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stderr.type"), "file");
+                   EXPECT_EQ(Str(e, "proc.stdin.name"), tuple);
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                   EXPECT_EQ(Str(e, "proc.stderr.name"), "/dev/null");
+                   const auto* io = Table(e)->body_as_Exec()->stdio();
+                   EXPECT_TRUE(io && io->size() == 3);
+                   if (io && io->size() == 3) {
+                     EXPECT_EQ(io->Get(1)->addr()->remote_port(), port);
+                     EXPECT_EQ(io->Get(1)->addr()->protocol(), IPPROTO_TCP);
+                   }
+                   return true;
+                 }),
+            "");
+  // The shell's own open: the process table has the streams from the exec.
+  EXPECT_NE(Find(EventType::kOpen, sh,
+                 [&](const Event& e) {
+                   if (Str(e, "fd.name") != a_path) return false;
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                   return true;
+                 }),
+            "");
+  // The subshell's open: forked without exec, it inherits them.
+  EXPECT_NE(WaitFor(*cap_,
+                    [&](const Event& e) {
+                      if (e.type() != EventType::kOpen || Str(e, "fd.name") != b_path) return false;
+                      EXPECT_NE(e.pid(), static_cast<uint32_t>(sh));
+                      EXPECT_EQ(Str(e, "proc.ppid"), std::to_string(sh));
+                      EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                      EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                      EXPECT_EQ(Str(e, "proc.stderr.name"), "/dev/null");
+                      return true;
+                    }),
+            "");
+  EXPECT_EQ(Reap(sh), 0);
+  close(peer);
+  close(conn);
+  close(lst);
+
+  // Pipes on stdin and stdout, stderr closed.
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  struct stat in_st, out_st;
+  ASSERT_EQ(fstat(in[0], &in_st), 0);
+  ASSERT_EQ(fstat(out[1], &out_st), 0);
+  pid_t piped = RunChild([&] {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(2);
+    execl("/bin/sh", "sh", "-c", "exit 0", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, piped,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "pipe");
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "pipe");
+                   EXPECT_EQ(Str(e, "proc.stdin.name"),
+                             "pipe:[" + std::to_string(in_st.st_ino) + "]");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"),
+                             "pipe:[" + std::to_string(out_st.st_ino) + "]");
+                   EXPECT_NE(in_st.st_ino, out_st.st_ino);
+                   EXPECT_EQ(Str(e, "proc.stderr.type"), "<NA>");
+                   EXPECT_EQ(Str(e, "proc.stderr.name"), "<NA>");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(piped), 0);
+  for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+
+  // stdout on a connected unix socket (a service logging to a local
+  // socket): the name is the listener's path, the client being unbound.
+  const std::string sock_path = (dir_ / "log.sock").string();
+  int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un ua{};
+  ua.sun_family = AF_UNIX;
+  std::strncpy(ua.sun_path, sock_path.c_str(), sizeof(ua.sun_path) - 1);
+  ASSERT_EQ(bind(ul, reinterpret_cast<sockaddr*>(&ua), sizeof ua), 0);
+  ASSERT_EQ(listen(ul, 1), 0);
+  int uc = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(uc, reinterpret_cast<sockaddr*>(&ua), sizeof ua), 0);
+  pid_t logger = RunChild([&] {
+    dup2(uc, 1);
+    execl("/bin/sh", "sh", "-c", "exit 0", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, logger,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "unix");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), sock_path);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(logger), 0);
+  close(uc);
+  close(ul);
+}
+
+TEST_P(LiveCaptureTest, SessionAndProcessGroupAtExec) {
+  if (!cap_) return;
+  // A new session whose leader execs sh; sh runs /bin/true in a child (same
+  // session and process group: dash without job control).
+  pid_t leader = RunChild([] {
+    if (setsid() < 0) return 1;
+    execl("/bin/sh", "sh", "-c", "/bin/true; exit 0", nullptr);
+    return 127;
+  });
+  const std::string pid_text = std::to_string(leader);
+  EXPECT_NE(Find(EventType::kExec, leader,
+                 [&](const Event& e) {
+                   const auto* x = Table(e)->body_as_Exec();
+                   EXPECT_EQ(x->sid(), static_cast<uint32_t>(leader));
+                   EXPECT_EQ(x->pgid(), static_cast<uint32_t>(leader));
+                   EXPECT_EQ(Str(e, "proc.vpgid"), pid_text);  // same pid namespace as ours
+                   EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "true");
+                   EXPECT_EQ(Str(e, "proc.is_sid_leader"), "true");
+                   EXPECT_EQ(Str(e, "proc.sname"), "sh");
+                   EXPECT_EQ(Str(e, "proc.is_exe_from_memfd"), "false");
+                   EXPECT_EQ(Str(e, "proc.is_exe_upper_layer"), "false");
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(WaitFor(*cap_,
+                    [&](const Event& e) {
+                      if (e.type() != EventType::kExec || Str(e, "proc.ppid") != pid_text)
+                        return false;
+                      EXPECT_EQ(Str(e, "proc.name"), "true");
+                      EXPECT_EQ(Str(e, "proc.vpgid"), pid_text);
+                      EXPECT_EQ(Str(e, "proc.is_vpgid_leader"), "false");
+                      EXPECT_EQ(Str(e, "proc.is_sid_leader"), "false");
+                      EXPECT_EQ(Str(e, "proc.sname"), "sh");
+                      EXPECT_EQ(Str(e, "proc.aexe[1]"), "sh");
+                      // Started at its fork, before this exec.
+                      auto d = e.Field("proc.duration");
+                      EXPECT_TRUE(d.ok() && std::holds_alternative<uint64_t>(*d)) << Str(e, "proc.duration");
+                      return true;
+                    }),
+            "");
+  EXPECT_EQ(Reap(leader), 0);
+}
+
+TEST_P(LiveCaptureTest, CapabilitySetsAtExecAndCapset) {
+  if (!cap_) return;
+  // Root without CAP_SYS_ADMIN in its bounding set: exec keeps the rest.
+  pid_t child = RunChild([] {
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0) return 1;
+    execl("/bin/true", "true", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, child,
+                 [&](const Event& e) {
+                   const std::string eff = Str(e, "thread.cap_effective");
+                   EXPECT_EQ(eff.find("CAP_SYS_ADMIN"), std::string::npos) << eff;
+                   EXPECT_NE(eff.find("CAP_NET_ADMIN"), std::string::npos) << eff;
+                   EXPECT_EQ(eff.rfind("CAP_CHOWN ", 0), 0u) << eff;
+                   EXPECT_EQ(Str(e, "thread.cap_permitted"), eff);
+                   EXPECT_EQ(Str(e, "thread.cap_inheritable"), "");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(child), 0);
+  // capset() down to CAP_KILL effective, then a file event of that process.
+  const std::string marker = (dir_ / "after-capset").string();
+  pid_t dropper = RunChild([&] {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (syscall(SYS_capget, &hdr, data) != 0) return 1;
+    data[0].effective = 1u << CAP_KILL;
+    data[1].effective = 0;
+    if (syscall(SYS_capset, &hdr, data) != 0) return 2;
+    int fd = open(marker.c_str(), O_CREAT | O_WRONLY, 0600);
+    return fd >= 0 ? 0 : 3;
+  });
+  EXPECT_NE(Find(EventType::kOpen, dropper,
+                 [&](const Event& e) {
+                   if (Str(e, "fd.name") != marker) return false;
+                   EXPECT_EQ(Str(e, "thread.cap_effective"), "CAP_KILL");
+                   EXPECT_NE(Str(e, "thread.cap_permitted").find("CAP_SYS_ADMIN"),
+                             std::string::npos);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(dropper), 0);
+}
+
+TEST_P(LiveCaptureTest, EnvironmentAtExecIsBounded) {
+  if (!cap_) return;
+  pid_t small = RunChild([] {
+    const char* envp[] = {"VIGIL_MARK=abc", "HTTP_PROXY=http://127.0.0.1:3128", nullptr};
+    execle("/bin/true", "true", nullptr, envp);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, small,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.env"), "VIGIL_MARK=abc HTTP_PROXY=http://127.0.0.1:3128");
+                   EXPECT_EQ(Str(e, "proc.env[VIGIL_MARK]"), "abc");
+                   EXPECT_EQ(e.ToJson().find("VIGIL_MARK"), std::string::npos);
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(small), 0);
+  // 100 variables of 60 bytes: more than the 4 KiB bound. The first ones
+  // arrive whole, the one cut by the bound is dropped, the rest is absent.
+  std::vector<std::string> vars;
+  for (int i = 0; i < 100; ++i) {
+    std::string v = "V" + std::to_string(i) + "=";
+    v.append(60 - v.size(), 'x');
+    vars.push_back(v);
+  }
+  pid_t big = RunChild([&] {
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    execle("/bin/true", "true", nullptr, envp.data());
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, big,
+                 [&](const Event& e) {
+                   EXPECT_NE(Table(e)->header()->flags() &
+                                 static_cast<uint32_t>(s::HeaderFlags::EnvTruncated),
+                             0u);
+                   const auto* env = Table(e)->body_as_Exec()->env();
+                   EXPECT_TRUE(env != nullptr);
+                   if (!env) return true;
+                   // 4095 bytes hold 67 whole variables of 61 bytes (with NUL)
+                   // and 8 bytes of the 68th.
+                   EXPECT_EQ(env->size(), 67u);
+                   for (flatbuffers::uoffset_t i = 0; i < env->size(); ++i)
+                     EXPECT_EQ(env->Get(i)->str(), vars[i]);
+                   EXPECT_EQ(Str(e, "proc.env[V0]"), vars[0].substr(3));
+                   EXPECT_EQ(Str(e, "proc.env[V66]"), vars[66].substr(4));
+                   EXPECT_EQ(Str(e, "proc.env[V67]"), "<NA>");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(big), 0);
+}
+
 TEST_P(LiveCaptureTest, IdentityAndCapabilities) {
   if (!cap_) return;
   pid_t child = RunChild([] {
@@ -649,6 +944,7 @@ TEST_P(LiveCaptureTest, TamperingMemfdPtraceBpf) {
                  [&](const Event& e) {
                    const auto* ex = Table(e)->body_as_Exec();
                    EXPECT_TRUE(ex->exe_from_memfd()) << ex->exe_path()->str();
+                   EXPECT_EQ(Str(e, "proc.is_exe_from_memfd"), "true");
                    EXPECT_EQ(ex->exe_nlink(), 0u);
                    return true;
                  }),

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -86,10 +87,19 @@ TEST_F(ReplayTest, ReplayEqualsLive) {
   for (size_t i = 0; i < live.size(); ++i) ASSERT_EQ(replayed[i], live[i]) << "event " << i;
 
   // Truncated copy: earlier events come out, then DataLoss with the offset.
+  // The cut falls two thirds into the frames after the first (the
+  // RecordingHeader, whose process table, environments included, can be
+  // most of a short recording): 8-byte magic, then size-prefixed frames.
   std::ifstream in(path_, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 12u);
+  uint32_t first = 0;
+  std::memcpy(&first, bytes.data() + 8, sizeof first);
+  const size_t events_start = 12 + static_cast<size_t>(first);
+  ASSERT_LT(events_start, bytes.size());
   std::string cut_path = path_.string() + ".cut";
-  std::ofstream(cut_path, std::ios::binary).write(bytes.data(), bytes.size() * 2 / 3 + 1);
+  std::ofstream(cut_path, std::ios::binary)
+      .write(bytes.data(), events_start + (bytes.size() - events_start) * 2 / 3 + 1);
   auto cut = Capture::OpenRecording(cut_path);
   ASSERT_TRUE(cut.ok()) << cut.status().ToString();
   Status cut_end;

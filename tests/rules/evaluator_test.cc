@@ -153,6 +153,53 @@ TEST_F(RulesEval, NumbersBoolsAndAddresses) {
   EXPECT_TRUE(M("fd.lip = ::1", *c6));
 }
 
+TEST_F(RulesEval, NetworksAndEitherSide) {
+  // 10.0.0.5:45678 -> 93.184.216.34:443
+  OwnedEvent c = Connect4();
+  EXPECT_TRUE(M("fd.net = 10.0.0.0/8", *c));          // the client side
+  EXPECT_TRUE(M("fd.net = '93.184.0.0/16'", *c));     // the server side
+  EXPECT_FALSE(M("fd.net = 127.0.0.0/8", *c));
+  EXPECT_TRUE(M("fd.net != 127.0.0.0/8", *c));        // neither side is
+  EXPECT_FALSE(M("fd.net != 10.0.0.0/8", *c));
+  EXPECT_TRUE(M("fd.snet = 93.184.216.34", *c));      // a plain address is a /32
+  EXPECT_FALSE(M("fd.snet = 93.184.216.35", *c));
+  EXPECT_TRUE(M("fd.snet = 93.184.216.35/31", *c));
+  EXPECT_TRUE(M("fd.cnet = 10.1.2.3/8", *c));         // host bits below the prefix ignored
+  EXPECT_TRUE(M("fd.cnet = 10.0.0.4/31", *c));   // .4 and .5
+  EXPECT_FALSE(M("fd.cnet = 10.0.0.6/31", *c));
+  EXPECT_TRUE(M("fd.cnet = 0.0.0.0/0", *c));
+  EXPECT_TRUE(M("fd.lnet = 10.0.0.0/24 and fd.rnet = 93.184.216.0/24", *c));
+  EXPECT_TRUE(M("not fd.snet in (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", *c));
+  EXPECT_TRUE(M("fd.cnet in (172.16.0.0/12, 10.0.0.0/8)", *c));
+  EXPECT_FALSE(M("fd.snet = ::/0", *c));              // families never mix
+  EXPECT_TRUE(M("fd.ip = 10.0.0.5 and fd.ip = 93.184.216.34", *c));
+  EXPECT_TRUE(M("fd.ip != 0.0.0.0", *c));
+  EXPECT_FALSE(M("fd.ip != 10.0.0.5", *c));
+  EXPECT_TRUE(M("fd.port = 443 and fd.port = 45678 and fd.port in (22, 443)", *c));
+  EXPECT_FALSE(M("fd.port = 80", *c));
+  EXPECT_TRUE(M("fd.port > 40000", *c));
+  OwnedEvent c6 = Connect6(Ip6({0xfd00, 0, 0, 0, 0, 0, 0, 7}), 22);  // ::1 -> fd00::7
+  EXPECT_TRUE(M("fd.snet = fd00::/8", *c6));
+  EXPECT_TRUE(M("fd.cnet = ::1/128 and fd.net = ::1", *c6));
+  EXPECT_FALSE(M("fd.snet = fe00::/8", *c6));
+  EXPECT_TRUE(M("fd.snet = fd00::6/127", *c6));
+  EXPECT_FALSE(M("fd.snet = 10.0.0.0/8", *c6));
+  // No socket: no value, so every comparison is false ("not" holds).
+  OwnedEvent o = Open("/etc/passwd");
+  EXPECT_FALSE(M("fd.net = 0.0.0.0/0", *o));
+  EXPECT_FALSE(M("fd.net != 127.0.0.0/8", *o));
+  EXPECT_TRUE(M("not fd.net in (0.0.0.0/0)", *o));
+  EXPECT_FALSE(M("fd.ip != 0.0.0.0", *o));
+  // Constants are checked once, at compile time.
+  EXPECT_NE(Err("fd.net = 10.0.0.0/33"), "");
+  EXPECT_NE(Err("fd.net = example.com"), "");
+  EXPECT_NE(Err("fd.snet in (10.0.0.0/8, 10.0.0.0/x)"), "");
+  EXPECT_NE(Err("fd.net contains 10"), "");
+  EXPECT_NE(Err("fd.net > 10.0.0.0/8"), "");
+  EXPECT_NE(Err("fd.ip = example.com"), "");
+  EXPECT_NE(Err("fd.port = https"), "");
+}
+
 TEST_F(RulesEval, AncestorsAndTransformers) {
   OwnedEvent e = Open("/etc/passwd");  // cat <- python3 <- bash <- sshd <- systemd
   EXPECT_TRUE(M("proc.aname = bash", *e));
@@ -230,9 +277,9 @@ TEST_F(RulesEval, CompileErrors) {
   EXPECT_EQ(Err("evt.is_open_read = yes"),
             "condition:1:20: expected true or false for evt.is_open_read, found 'yes'");
   EXPECT_EQ(Err("proc.nmae = x"), "condition:1:1: unknown field 'proc.nmae'");
-  EXPECT_EQ(Err("proc.env contains X"),
-            "condition:1:1: field 'proc.env' is a Falco field vigil does not provide (vigil "
-            "lacks field proc.env)");
+  EXPECT_EQ(Err("fd.nameraw contains X"),
+            "condition:1:1: field 'fd.nameraw' is a Falco field vigil does not provide (vigil "
+            "lacks field fd.nameraw)");
   EXPECT_EQ(Err("tolower(fd.num) = 1"),
             "condition:1:1: tolower() needs a string field; fd.num is int64");
   EXPECT_EQ(Err("proc.name regex '('"),
@@ -258,9 +305,35 @@ TEST_F(RulesEval, FalcoCompatibility) {
   EXPECT_FALSE(M("evt.num = 0", *trunc));
   EXPECT_TRUE(M("evt.num >= 0", *trunc));
   EXPECT_TRUE(M("proc.tty != 0", *trunc));  // pts/0 (Falco: a device number, 0 = none)
-  EXPECT_EQ(Err("evt.arg.uid = root"),
-            "condition:1:15: vigil renders evt.arg.uid as a number; Falco's symbolic value "
-            "'root' cannot match it (vigil lacks symbolic values of evt.arg.uid)");
+  EXPECT_EQ(Err("evt.arg.mode = rwx"),
+            "condition:1:16: vigil renders evt.arg.mode as a number; Falco's symbolic value "
+            "'rwx' cannot match it (vigil lacks symbolic values of evt.arg.mode)");
+  // Symbolic uids: Falco renders setuid's uid (and chown's) by user name.
+  auto setuid = [&](uint32_t uid) {
+    HeaderSpec sh;
+    sh.type = schema::EventType::SetUid;
+    sh.syscall = SYS_setuid;
+    return Make(sh, "su", Body::SetId, [&](flatbuffers::FlatBufferBuilder& fbb) {
+      return schema::CreateSetId(fbb, 0xffffffff, uid, 0xffffffff).Union();
+    });
+  };
+  OwnedEvent to_alice = setuid(1000), to_root = setuid(0), to_unknown = setuid(4242);
+  EXPECT_TRUE(M("evt.arg.uid = alice", *to_alice));
+  EXPECT_FALSE(M("evt.arg.uid = root", *to_alice));
+  EXPECT_TRUE(M("evt.arg.uid != root", *to_alice));
+  EXPECT_TRUE(M("evt.arg.uid = 1000", *to_alice));  // numbers still compare as numbers
+  EXPECT_TRUE(M("evt.arg.uid = root", *to_root));
+  EXPECT_TRUE(M("evt.arg.uid startswith ro", *to_root));
+  EXPECT_FALSE(M("evt.arg.uid = root", *to_unknown));  // no name: no value
+  EXPECT_FALSE(M("evt.arg.uid != root", *to_unknown));
+  EXPECT_TRUE(M("user.name = alice and evt.arg.uid = alice", *to_alice));
+  HeaderSpec ch;
+  ch.type = schema::EventType::Chown;
+  ch.syscall = SYS_fchownat;
+  OwnedEvent chown = Make(ch, "chown", Body::Chown, [](flatbuffers::FlatBufferBuilder& fbb) {
+    return schema::CreateChownDirect(fbb, "/etc/x", 0, 1000).Union();
+  });
+  EXPECT_TRUE(M("evt.arg.uid = root", *chown));
 
   HeaderSpec h;
   h.type = schema::EventType::Chmod;

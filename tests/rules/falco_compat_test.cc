@@ -113,9 +113,9 @@ TEST_F(FalcoCompat, V0311) {
   std::cout << "v0.31.1/falco_rules.yaml: " << c.total << " rules: " << c.enabled << " enabled, "
             << c.disabled << " disabled by the file, " << c.unsupported << " unsupported\n";
   EXPECT_EQ(c.total, 69);
-  EXPECT_EQ(c.enabled, 44);
+  EXPECT_EQ(c.enabled, 59);
   EXPECT_EQ(c.disabled, 3);
-  EXPECT_EQ(c.unsupported, 22);
+  EXPECT_EQ(c.unsupported, 7);
   EXPECT_EQ(c.invalid, 0);
   EXPECT_EQ(Count(*l.rules, "application_rules.yaml").total, 0);
   EXPECT_FALSE(l.rules->InterestingEventTypes().empty());
@@ -127,9 +127,9 @@ TEST_F(FalcoCompat, Current) {
     const char* file;
     int total, enabled, disabled, unsupported;
   };
-  for (const Expected& x : {Expected{"falco_rules.yaml", 25, 15, 0, 10},
-                            Expected{"falco-incubating_rules.yaml", 31, 20, 0, 11},
-                            Expected{"falco-sandbox_rules.yaml", 37, 22, 6, 9}}) {
+  for (const Expected& x : {Expected{"falco_rules.yaml", 25, 21, 0, 4},
+                            Expected{"falco-incubating_rules.yaml", 31, 31, 0, 0},
+                            Expected{"falco-sandbox_rules.yaml", 37, 24, 9, 4}}) {
     const char* file = x.file;
     SCOPED_TRACE(file);
     Loaded l = Load({dir / file});
@@ -159,6 +159,58 @@ TEST_F(FalcoCompat, CurrentFilesTogether) {
   EXPECT_EQ(l.rules->rules().size(), 25u + 31u + 37u);
 }
 
+// Incubating rules vigil compiles since proc.env and symbolic uids: the
+// GLIBC_TUNABLES privilege escalation (CVE-2023-4911) fires on an exec whose
+// environment sets it; Non sudo setuid on a non-root setuid().
+TEST_F(FalcoCompat, IncubatingEnvironmentAndSetuidRules) {
+  Loaded l = Load({CompatDir() / "current" / "falco-incubating_rules.yaml"});
+  ASSERT_TRUE(l.rules);
+  testing::World world;
+  auto exec = [&](std::vector<std::string> env) {
+    testing::HeaderSpec h;
+    h.type = schema::EventType::Exec;
+    h.syscall = SYS_execve;
+    return testing::OwnedEvent(
+        &world.ctx, testing::BuildEvent(h, "su", schema::Body::Exec,
+                                        [&](flatbuffers::FlatBufferBuilder& fbb) {
+                                          auto ex = fbb.CreateString("/usr/bin/su");
+                                          auto e = fbb.CreateVectorOfStrings(env);
+                                          schema::ExecBuilder b(fbb);
+                                          b.add_exe_path(ex);
+                                          b.add_env(e);
+                                          return b.Finish().Union();
+                                        }));
+  };
+  RuleEvaluator eval(l.rules);
+  auto fired = [&](const Event& e) {
+    std::vector<std::string> names;
+    for (uint32_t r : eval.Evaluate(e)) names.push_back(l.rules->rules()[r].name);
+    return names;
+  };
+  EXPECT_EQ(fired(*exec({"PATH=/usr/bin", "GLIBC_TUNABLES=glibc.tune=x"})),
+            std::vector<std::string>{
+                "Potential Local Privilege Escalation via Environment Variables Misuse"});
+  EXPECT_TRUE(fired(*exec({"PATH=/usr/bin", "LANG=C"})).empty());
+
+  // Non sudo setuid (symbolic evt.arg.uid in its exceptions): alice's cat
+  // calling setuid(0) fires; root's does not.
+  auto setuid = [&](uint32_t user, uint32_t to) {
+    testing::HeaderSpec h;
+    h.type = schema::EventType::SetUid;
+    h.syscall = SYS_setuid;
+    h.uid = h.euid = user;
+    return testing::OwnedEvent(
+        &world.ctx, testing::BuildEvent(h, "cat", schema::Body::SetId,
+                                        [&](flatbuffers::FlatBufferBuilder& fbb) {
+                                          return schema::CreateSetId(fbb, 0xffffffff, to,
+                                                                     0xffffffff)
+                                              .Union();
+                                        }));
+  };
+  EXPECT_EQ(fired(*setuid(1000, 0)), std::vector<std::string>{"Non sudo setuid"});
+  EXPECT_TRUE(fired(*setuid(0, 1000)).empty());
+}
+
 // The compiled upstream rules on events (tests/fields/test_events.hpp
 // state): the detections fire where Falco's would, and quiet events stay
 // quiet.
@@ -169,7 +221,8 @@ TEST_F(FalcoCompat, CurrentRulesDetect) {
   testing::World world;
   using schema::Body;
   auto exec = [&](uint32_t pid, uint32_t ppid, const std::string& comm, const std::string& exe,
-                  std::vector<std::string> args, const std::string& tty) {
+                  std::vector<std::string> args, const std::string& tty, bool from_memfd = false,
+                  bool upper_layer = false) {
     testing::HeaderSpec h;
     h.type = schema::EventType::Exec;
     h.syscall = SYS_execve;
@@ -180,12 +233,16 @@ TEST_F(FalcoCompat, CurrentRulesDetect) {
         &world.ctx, testing::BuildEvent(h, comm, Body::Exec, [&](flatbuffers::FlatBufferBuilder& fbb) {
           auto a = fbb.CreateVectorOfStrings(args);
           return schema::CreateExec(fbb, fbb.CreateString(exe), fbb.CreateString(exe), a,
-                                    fbb.CreateString("/"), fbb.CreateString(tty))
+                                    fbb.CreateString("/"), fbb.CreateString(tty), 0, 1,
+                                    from_memfd, upper_layer)
               .Union();
         }));
   };
-  auto open = [&](const std::string& path, uint32_t flags) {
+  auto open = [&](const std::string& path, uint32_t flags, uint32_t pid = 400) {
     testing::HeaderSpec h;
+    h.pid = h.tid = pid;
+    h.ppid = pid == 600 ? 550 : 300;
+    h.uid = h.euid = pid == 600 ? 0 : 1000;
     h.type = schema::EventType::Open;
     h.syscall = SYS_openat;
     h.result = 3;
@@ -213,6 +270,29 @@ TEST_F(FalcoCompat, CurrentRulesDetect) {
             std::vector<std::string>{"Clear Log Activities"});
   EXPECT_EQ(fired(*exec(400, 300, "find", "/usr/bin/find", {"find", "/", "-name", "id_rsa"}, "")),
             std::vector<std::string>{"Search Private Keys or Passwords"});
+  // Fileless execution (proc.is_exe_from_memfd), on the host; runc's own
+  // memfd re-exec is an exception of the rule.
+  EXPECT_EQ(fired(*exec(400, 300, "x", "/memfd:x", {"x"}, "", /*from_memfd=*/true)),
+            std::vector<std::string>{"Fileless execution via memfd_create"});
+  EXPECT_TRUE(fired(*exec(400, 300, "runc", "/memfd:runc", {"runc"}, "", true)).empty());
+  // A binary written in the container (proc.is_exe_upper_layer), only in a container.
+  EXPECT_EQ(fired(*exec(600, 550, "miner", "/tmp/miner", {"./miner"}, "", false, true)),
+            std::vector<std::string>{"Drop and execute new binary in container"});
+  EXPECT_TRUE(fired(*exec(400, 300, "miner", "/tmp/miner", {"./miner"}, "", false, true)).empty());
+  EXPECT_TRUE(fired(*exec(600, 550, "nginx", "/usr/sbin/nginx", {"nginx"}, "")).empty());
+  // release_agent written by a container's root with CAP_SYS_ADMIN
+  // (thread.cap_effective), but not without it.
+  const std::string agent = "/sys/fs/cgroup/x/release_agent";
+  EXPECT_TRUE(fired(*open(agent, O_WRONLY, 600)).empty());  // capabilities not known
+  state::Process nginx = *world.processes.Find(600);
+  nginx.cap_effective = (uint64_t{1} << 21) | 1;  // CAP_SYS_ADMIN CAP_CHOWN
+  nginx.caps_known = true;
+  world.processes.Upsert(nginx);
+  EXPECT_EQ(fired(*open(agent, O_WRONLY, 600)),
+            std::vector<std::string>{"Detect release_agent File Container Escapes"});
+  nginx.cap_effective = 1;
+  world.processes.Upsert(nginx);
+  EXPECT_TRUE(fired(*open(agent, O_WRONLY, 600)).empty());
 
   // Throughput of the whole compiled file on a mix of events (printed, not
   // asserted: docs/performance.md will hold the real benchmarks).

@@ -1,7 +1,12 @@
 // ProcessTable against the real /proc and against hand-built events.
 #include "state/process_table.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -11,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <new>
@@ -296,6 +302,94 @@ TEST(ProcessTableBootstrap, ForkedSleepingChild) {
   EXPECT_EQ(anc[0]->pid, static_cast<uint32_t>(getpid()));
 }
 
+TEST(ProcessTableBootstrap, StandardStreamsFromProc) {
+  // sleep with stdin on a pipe, stdout on a file, stderr on a TCP connection
+  // to a listener of ours on 127.0.0.1.
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  const fs::path out = fs::temp_directory_path() / ("vigil-stdio-" + std::to_string(getpid()));
+  int file = open(out.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  int lst = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lst, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(lst, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  int conn = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  sockaddr_in c{};
+  len = sizeof c;
+  ASSERT_EQ(getsockname(conn, reinterpret_cast<sockaddr*>(&c), &len), 0);
+  struct stat pst;
+  ASSERT_EQ(fstat(p[0], &pst), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(p[0], 0);
+    dup2(file, 1);
+    dup2(conn, 2);
+    execlp("sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable t;
+  const Process* q = t.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  const StdioFd& in = q->stdio[0];
+  EXPECT_TRUE(in.known && in.open);
+  EXPECT_EQ(in.mode & S_IFMT, static_cast<uint32_t>(S_IFIFO));
+  EXPECT_EQ(in.ino, pst.st_ino);
+  EXPECT_EQ(in.name, "");
+  const StdioFd& o = q->stdio[1];
+  EXPECT_EQ(o.mode & S_IFMT, static_cast<uint32_t>(S_IFREG));
+  EXPECT_EQ(o.name, out.string());
+  const StdioFd& err = q->stdio[2];
+  EXPECT_EQ(err.mode & S_IFMT, static_cast<uint32_t>(S_IFSOCK));
+  EXPECT_EQ(err.family, AF_INET);
+  EXPECT_EQ(err.protocol, IPPROTO_TCP);
+  EXPECT_EQ(err.addr_len, 4);
+  EXPECT_EQ(err.lport, ntohs(c.sin_port));
+  EXPECT_EQ(err.rport, ntohs(a.sin_port));
+  EXPECT_EQ(err.raddr[0], 127);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  for (int fd : {p[0], p[1], file, lst, conn}) close(fd);
+  fs::remove(out);
+}
+
+TEST(ProcessTableBootstrap, UnixSocketStreamFromProcNamesThePeer) {
+  const fs::path path = fs::temp_directory_path() / ("vigil-stdio-" + std::to_string(getpid()) + ".sock");
+  fs::remove(path);
+  int lst = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  ASSERT_EQ(bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lst, 1), 0);
+  int conn = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(conn, 1);
+    execlp("sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable t;
+  const Process* q = t.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->stdio[1].mode & S_IFMT, static_cast<uint32_t>(S_IFSOCK));
+  EXPECT_EQ(q->stdio[1].family, AF_UNIX);
+  EXPECT_EQ(q->stdio[1].name, path.string());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(conn);
+  close(lst);
+  fs::remove(path);
+}
+
 TEST(ProcessTableBootstrap, AncestryReachesInit) {
   ProcessTable t;
   ASSERT_TRUE(t.Bootstrap("/proc", nullptr).ok());
@@ -443,6 +537,95 @@ TEST(ProcessTableApply, ExecReplacesImage) {
   EXPECT_EQ(t.Find(300)->ppid, 200u);
   EXPECT_EQ(t.Find(300)->exe_path, "/usr/bin/cat");
   EXPECT_EQ(t.stats().misses, 1u);
+}
+
+EventBuf ExecWithStdioEv(Ev e, const std::string& exe, uint32_t mode0) {
+  e.type = EventType::Exec;
+  EventBuf c;
+  auto& fbb = c.fbb();
+  auto name = fbb.CreateString("/dev/pts/4");
+  std::vector<flatbuffers::Offset<schema::StdioFd>> fds = {
+      schema::CreateStdioFd(fbb, 0, true, mode0, 7, name),
+      schema::CreateStdioFd(fbb, 1, true, mode0, 7, name),
+      schema::CreateStdioFd(fbb, 2, false)};
+  auto io = fbb.CreateVector(fds);
+  auto ex = fbb.CreateString(exe);
+  schema::ExecBuilder xb(fbb);
+  xb.add_exe_path(ex);
+  xb.add_stdio(io);
+  auto x = xb.Finish();
+  c.Finish(e, schema::Body::Exec, x.Union());
+  return c;
+}
+
+TEST(ProcessTableApply, StandardStreamsRecordedAtExecInheritedThroughFork) {
+  ProcessTable t;
+  t.Upsert(MakeProc(200, 1, "bash"));
+  EXPECT_FALSE(t.Find(200)->stdio[0].known);
+  Ev e{.pid = 200, .ppid = 1, .ts = 5, .comm = "sh"};
+  t.Apply(ExecWithStdioEv(e, "/usr/bin/dash", 0020620).get());
+  const Process* p = t.Find(200);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->stdio[0].known && p->stdio[0].open);
+  EXPECT_EQ(p->stdio[0].mode, 0020620u);
+  EXPECT_EQ(p->stdio[1].name, "/dev/pts/4");
+  EXPECT_TRUE(p->stdio[2].known);
+  EXPECT_FALSE(p->stdio[2].open);
+  // The child of a fork has them, and keeps them through an exec that did
+  // not capture streams (an older recording).
+  t.Apply(ForkEv(e, 201).get());
+  ASSERT_NE(t.Find(201), nullptr);
+  EXPECT_EQ(t.Find(201)->stdio[1].name, "/dev/pts/4");
+  Ev c{.pid = 201, .ppid = 200, .ts = 6, .comm = "cat"};
+  t.Apply(ExecEv(c, "/usr/bin/cat", {"cat"}).get());
+  EXPECT_EQ(t.Find(201)->stdio[0].mode, 0020620u);
+  // The next exec that captured them replaces them.
+  t.Apply(ExecWithStdioEv(c, "/usr/bin/cat", 0010600).get());
+  EXPECT_EQ(t.Find(201)->stdio[0].mode, 0010600u);
+  EXPECT_EQ(t.Find(200)->stdio[0].mode, 0020620u);
+}
+
+TEST(ProcessTableApply, CapabilitiesFromExecAndCapset) {
+  ProcessTable t;
+  t.Upsert(MakeProc(200, 1, "bash"));
+  Ev e{.pid = 200, .ppid = 1, .ts = 5, .comm = "sh"};
+  {
+    EventBuf c;
+    auto ex = c.fbb().CreateString("/usr/bin/dash");
+    schema::ExecBuilder xb(c.fbb());
+    xb.add_exe_path(ex);
+    xb.add_cap_effective(0x3f);
+    xb.add_cap_permitted(0xff);
+    xb.add_caps_captured(true);
+    auto x = xb.Finish();
+    Ev ee = e;
+    ee.type = EventType::Exec;
+    c.Finish(ee, schema::Body::Exec, x.Union());
+    t.Apply(c.get());
+  }
+  ASSERT_TRUE(t.Find(200)->caps_known);
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x3fu);
+  EXPECT_EQ(t.Find(200)->cap_permitted, 0xffu);
+  auto capset = [&](int target, uint64_t eff, int64_t result) {
+    EventBuf b;
+    Ev ce = e;
+    ce.type = EventType::Capset;
+    ce.result = result;
+    auto body = schema::CreateCapset(b.fbb(), target, eff, 0xff, 0);
+    b.Finish(ce, schema::Body::Capset, body.Union());
+    t.Apply(b.get());
+  };
+  capset(0, 0x20, 0);
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x20u);
+  capset(200, 0x21, 0);  // its own id
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x21u);
+  capset(0, 0x1, -1);    // failed: unchanged
+  capset(999, 0x1, 0);   // another thread's (not this process's)
+  EXPECT_EQ(t.Find(200)->cap_effective, 0x21u);
+  // Inherited through fork.
+  t.Apply(ForkEv(e, 201).get());
+  EXPECT_EQ(t.Find(201)->cap_effective, 0x21u);
+  EXPECT_TRUE(t.Find(201)->caps_known);
 }
 
 TEST(ProcessTableApply, ArgvIsBounded) {
@@ -621,6 +804,20 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
   p.pid_ns = 2;
   p.net_ns = 3;
   p.start_mono_ns = 99;
+  p.stdio[0] = {.known = true, .open = true, .mode = 0140777, .ino = 5, .family = 10,
+                .sock_type = 1, .protocol = 6, .lport = 40000, .rport = 22, .addr_len = 16};
+  p.stdio[0].laddr[15] = 1;
+  p.stdio[0].raddr[0] = 0xfd;
+  p.stdio[1] = {.known = true, .open = true, .mode = 0100644, .ino = 6, .name = "/var/log/a"};
+  p.stdio[2] = {.known = true};
+  p.vpgid = 11;
+  p.vsid = 12;
+  p.exe_from_memfd = true;
+  p.exe_upper_layer = true;
+  p.cap_effective = 0x200000;
+  p.cap_permitted = 0x200001;
+  p.cap_inheritable = 0x20;
+  p.caps_known = true;
   flatbuffers::FlatBufferBuilder fbb;
   fbb.Finish(ToInfo(fbb, p));
   flatbuffers::Verifier v(fbb.GetBufferPointer(), fbb.GetSize());
@@ -648,6 +845,87 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
   EXPECT_EQ(q.pid_ns, 2u);
   EXPECT_EQ(q.net_ns, 3u);
   EXPECT_EQ(q.start_mono_ns, 99u);
+  for (int i = 0; i < 3; ++i) {
+    const StdioFd &a = p.stdio[i], &b = q.stdio[i];
+    EXPECT_EQ(b.known, a.known) << i;
+    EXPECT_EQ(b.open, a.open) << i;
+    EXPECT_EQ(b.mode, a.mode) << i;
+    EXPECT_EQ(b.ino, a.ino) << i;
+    EXPECT_EQ(b.name, a.name) << i;
+    EXPECT_EQ(b.family, a.family) << i;
+    EXPECT_EQ(b.sock_type, a.sock_type) << i;
+    EXPECT_EQ(b.protocol, a.protocol) << i;
+    EXPECT_EQ(b.lport, a.lport) << i;
+    EXPECT_EQ(b.rport, a.rport) << i;
+    EXPECT_EQ(b.addr_len, a.addr_len) << i;
+    EXPECT_EQ(b.laddr, a.laddr) << i;
+    EXPECT_EQ(b.raddr, a.raddr) << i;
+  }
+  EXPECT_EQ(q.vpgid, 11u);
+  EXPECT_EQ(q.vsid, 12u);
+  EXPECT_TRUE(q.exe_from_memfd);
+  EXPECT_TRUE(q.exe_upper_layer);
+  EXPECT_EQ(q.cap_effective, 0x200000u);
+  EXPECT_EQ(q.cap_permitted, 0x200001u);
+  EXPECT_EQ(q.cap_inheritable, 0x20u);
+  EXPECT_TRUE(q.caps_known);
+  // A process whose streams were never captured stays so.
+  flatbuffers::FlatBufferBuilder fbb2;
+  fbb2.Finish(ToInfo(fbb2, MakeProc(7, 1)));
+  Process r = ProcessFromInfo(*flatbuffers::GetRoot<schema::ProcessInfo>(fbb2.GetBufferPointer()));
+  EXPECT_FALSE(r.stdio[0].known);
+  EXPECT_FALSE(r.caps_known);
+}
+
+TEST(ProcessTableBootstrap, CapabilitiesAndGroupsFromProc) {
+  ProcessTable t;
+  const Process* self = t.LoadFromProc("/proc", getpid(), nullptr);
+  ASSERT_NE(self, nullptr);
+  const std::string status = ReadText("/proc/self/status");
+  auto hex = [&](const std::string& key) {
+    size_t at = status.find("\n" + key + ":\t");
+    EXPECT_NE(at, std::string::npos) << key;
+    return std::stoull(status.substr(at + key.size() + 3, 16), nullptr, 16);
+  };
+  EXPECT_TRUE(self->caps_known);
+  EXPECT_EQ(self->cap_effective, hex("CapEff"));
+  EXPECT_EQ(self->cap_permitted, hex("CapPrm"));
+  EXPECT_EQ(self->cap_inheritable, hex("CapInh"));
+  EXPECT_EQ(self->pgid, static_cast<uint32_t>(getpgrp()));
+  EXPECT_EQ(self->vpgid, static_cast<uint32_t>(getpgrp()));  // no pid namespace of our own
+  EXPECT_EQ(self->vsid, static_cast<uint32_t>(getsid(0)));
+  EXPECT_FALSE(self->exe_from_memfd);
+}
+
+TEST(ProcessTableBootstrap, EnvironmentFromProcIsBounded) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    std::vector<std::string> vars = {"VIGIL_A=1", "VIGIL_B=" + std::string(100, 'b')};
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+    execve("/bin/sleep", argv, envp.data());
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable all;
+  const Process* q = all.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->env, (std::vector<std::string>{"VIGIL_A=1", "VIGIL_B=" + std::string(100, 'b')}));
+  EXPECT_FALSE(q->env_truncated);
+  // A bound that cuts the second variable keeps only the first, whole.
+  ProcessTable small({.max_env_bytes = 50});
+  q = small.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->env, (std::vector<std::string>{"VIGIL_A=1"}));
+  EXPECT_TRUE(q->env_truncated);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(p[0]);
+  close(p[1]);
 }
 
 TEST(ProcessTableApply, OrdinaryEventsDoNotAllocate) {

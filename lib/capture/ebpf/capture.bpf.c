@@ -309,8 +309,11 @@ add_name:;
 }
 
 /* Appends the absolute path of `path` (relative to the caller's mount
- * namespace root) as a string slot. */
-static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct path *path) {
+ * namespace root) as a string slot of at most `max` bytes (a constant below
+ * VG_MAX_STR; longer paths keep their first `max` bytes and set the
+ * truncation flag). */
+static __always_inline void put_path_max(struct vg_scratch *s, __u32 *cur, struct path *path,
+                                         __u32 max) {
   typeof(s->walk) *w = &s->walk;
   w->dentry = BPF_CORE_READ(path, dentry);
   w->vfsmnt = BPF_CORE_READ(path, mnt);
@@ -331,8 +334,8 @@ static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct pa
     len = 1;
   } else {
     len = VG_PATH_BUF - pos;
-    if (len > VG_MAX_STR - 1) {
-      len = VG_MAX_STR - 1;
+    if (len > max) {
+      len = max;
       ((struct vg_header *)s->rec)->flags |= VG_F_STR_TRUNCATED;
     }
     bpf_probe_read_kernel(&s->rec[c + 2], len & (VG_MAX_STR - 1),
@@ -341,6 +344,10 @@ static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct pa
   s->rec[c] = len & 0xff;
   s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
   *cur = c + 2 + (len & (VG_MAX_STR - 1));
+}
+
+static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct path *path) {
+  put_path_max(s, cur, path, VG_MAX_STR - 1);
 }
 
 static __always_inline struct file *fd_file(struct task_struct *task, long fd) {
@@ -872,6 +879,112 @@ static __always_inline long syscall_nr_of(struct task_struct *task) {
 #endif
 }
 
+/* The number of `p` in the pid namespace `ns` at `level` (the task's own):
+ * 0 when `p` is not visible there (e.g. a process group led from a parent
+ * namespace), as the kernel's pid_nr_ns() does. */
+static __always_inline __u32 pid_nr_in(struct pid *p, unsigned int level,
+                                       struct pid_namespace *ns) {
+  if (!p || p->level < level) return 0;
+  struct upid up = {};
+  bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
+  return up.ns == ns ? up.nr : 0;
+}
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Whether an executable's inode is an overlayfs inode with an upper-layer
+ * dentry (the file was written in the container, not taken from the image).
+ * overlayfs may be a module without CO-RE info for struct ovl_inode: as
+ * Falco does, read ovl_inode.__upperdentry, which directly follows the
+ * embedded vfs inode. */
+static __always_inline __u64 exe_upper_layer(struct inode *inode) {
+  if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC) return 0;
+  unsigned long size = bpf_core_type_size(struct inode);
+  if (!size) return 0;
+  struct dentry *upper = NULL;
+  bpf_probe_read_kernel(&upper, sizeof(upper), (char *)inode + size);
+  if (!upper) return 0;
+  return BPF_CORE_READ(upper, d_inode, i_ino) != 0;
+}
+
+/* For a unix socket, its bound path or else its peer's (the journal's
+ * /run/systemd/journal/stdout for a service's stdout): the raw sun_path,
+ * at most 108 bytes (abstract names start with a NUL). Empty otherwise. */
+static __always_inline void put_unix_name(struct vg_scratch *s, __u32 *cur, struct file *fp) {
+  struct socket *sock = BPF_CORE_READ(fp, private_data);
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX) {
+    put_empty(s, cur);
+    return;
+  }
+  struct unix_sock *u = (struct unix_sock *)sk;
+  struct unix_address *addr = BPF_CORE_READ(u, addr);
+  if (!addr) {
+    struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(u, peer);
+    if (peer) addr = BPF_CORE_READ(peer, addr);
+  }
+  int alen = addr ? BPF_CORE_READ(addr, len) : 0;
+  /* alen counts sun_family (2 bytes) and the path. */
+  __u32 len = alen > 2 ? (__u32)(alen - 2) : 0;
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  if (len > 108) len = 108;
+  asm volatile("%[n] &= 127" : [n] "+r"(len)); /* keeps the bound visible to the verifier */
+  if (len && bpf_probe_read_kernel(&s->rec[c + 2], len, &addr->name[0].sun_path) != 0) len = 0;
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+  *cur = c + 2 + (len & 127);
+}
+
+/* The standard streams of the new image: one vg_fdinfo per fd 0-2 in one
+ * slot, then a name slot per fd. Bounded: three fd table reads, at most three
+ * path walks (none for sockets, pipes from pipe(2) or an fd that shares the
+ * open file of a lower one, e.g. a terminal or a socket dup2'ed onto 0-2),
+ * names capped at VG_STDIO_NAME_MAX. No map update. */
+static __always_inline void put_stdio(struct vg_scratch *s, __u32 *cur, struct task_struct *task) {
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *f[3] = {};
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  const __u32 len = 3 * sizeof(struct vg_fdinfo);
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
+  for (int i = 0; i < 3; i++) {
+    struct vg_fdinfo fi = {};
+    fi.mode = VG_FD_CLOSED;
+    fi.same_as = VG_NOT_SAME;
+    if (fds && (unsigned int)i < max) bpf_probe_read_kernel(&f[i], sizeof(f[i]), &fds[i]);
+    if (f[i]) {
+      struct inode *inode = BPF_CORE_READ(f[i], f_inode);
+      fi.mode = BPF_CORE_READ(inode, i_mode);
+      fi.ino = BPF_CORE_READ(inode, i_ino);
+      if (i > 0 && f[i] == f[0]) fi.same_as = 0;
+      else if (i > 1 && f[i] == f[1]) fi.same_as = 1;
+      if ((fi.mode & S_IFMT) == S_IFSOCK) {
+        struct socket *sock = BPF_CORE_READ(f[i], private_data);
+        sock_from_sk(&fi.sock, BPF_CORE_READ(sock, sk));
+      }
+    }
+    __builtin_memcpy(&s->rec[(c + 2 + i * sizeof(fi)) & (VG_SCRATCH_SIZE - 1)], &fi, sizeof(fi));
+  }
+  *cur = c + 2 + len;
+  for (int i = 0; i < 3; i++) {
+    struct file *fp = f[i];
+    int same = (i > 0 && fp == f[0]) || (i > 1 && fp == f[1]);
+    if (!fp || same) {
+      put_empty(s, cur);
+      continue;
+    }
+    umode_t mode = BPF_CORE_READ(fp, f_inode, i_mode);
+    if ((mode & S_IFMT) == S_IFSOCK) {
+      put_unix_name(s, cur, fp);
+      continue;
+    }
+    struct path p = BPF_CORE_READ(fp, f_path);
+    put_path_max(s, cur, &p, VG_STDIO_NAME_MAX - 1);
+  }
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -887,6 +1000,24 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
   a->a[0] = BPF_CORE_READ(file, f_inode, i_ino);
   a->a[1] = BPF_CORE_READ(file, f_inode, __i_nlink);
   a->a[2] = old_pid;
+  a->a[3] = exe_upper_layer(BPF_CORE_READ(file, f_inode));
+  /* Process group and session: host ids in a[4]/a[5], as seen from the
+   * task's own pid namespace in a[6]/a[7]. */
+  struct signal_struct *sig = task->signal; /* BTF pointers: direct loads */
+  struct pid *pg = sig->pids[PIDTYPE_PGID];
+  struct pid *sid = sig->pids[PIDTYPE_SID];
+  struct pid *self = task->thread_pid;
+  unsigned int level = self->level;
+  struct upid own = {};
+  bpf_probe_read_kernel(&own, sizeof(own), &self->numbers[level & 31]);
+  if (pg) {
+    a->a[4] = pg->numbers[0].nr;
+    a->a[6] = pid_nr_in(pg, level, own.ns);
+  }
+  if (sid) {
+    a->a[5] = sid->numbers[0].nr;
+    a->a[7] = pid_nr_in(sid, level, own.ns);
+  }
   __u32 cur = BODY_OFF;
   put_kernel_str(s, &cur, BPF_CORE_READ(bprm, filename));
   struct path fpath = BPF_CORE_READ(file, f_path);
@@ -913,6 +1044,41 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
     put_kernel_str(s, &cur, &tty->name);
   else
     put_empty(s, &cur);
+  put_stdio(s, &cur, task);
+  /* Capability sets of the new credentials (committed before this
+   * tracepoint): effective, permitted, inheritable, 8 bytes each. kernel_cap_t
+   * is a u64 since 6.3 and two little-endian u32 before: the same bytes. */
+  {
+    const struct cred *cred = task->cred;
+    __u32 c = cur & (VG_SCRATCH_HALF - 1);
+    __u64 caps[3] = {};
+    bpf_probe_read_kernel(&caps[0], 8, &cred->cap_effective);
+    bpf_probe_read_kernel(&caps[1], 8, &cred->cap_permitted);
+    bpf_probe_read_kernel(&caps[2], 8, &cred->cap_inheritable);
+    s->rec[c] = sizeof(caps);
+    s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+    __builtin_memcpy(&s->rec[(c + 2) & (VG_SCRATCH_SIZE - 1)], caps, sizeof(caps));
+    cur = c + 2 + sizeof(caps);
+  }
+  /* The environment of the new image, NUL-separated, at most VG_MAX_ENV - 1
+   * bytes (VG_F_ENV_TRUNCATED beyond). It may hold secrets: user space
+   * never logs it (docs/fields.md, proc.env). */
+  {
+    unsigned long estart = BPF_CORE_READ(mm, env_start);
+    unsigned long eend = BPF_CORE_READ(mm, env_end);
+    unsigned long elen = eend > estart ? eend - estart : 0;
+    if (elen > VG_MAX_ENV - 1) {
+      elen = VG_MAX_ENV - 1;
+      HDR(s)->flags |= VG_F_ENV_TRUNCATED;
+    }
+    __u32 c = cur & (VG_SCRATCH_HALF - 1);
+    if (elen &&
+        bpf_probe_read_user(&s->rec[c + 2], elen & (VG_MAX_ENV - 1), (const void *)estart) != 0)
+      elen = 0;
+    s->rec[c] = elen & 0xff;
+    s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (elen >> 8) & 0xff;
+    cur = c + 2 + (elen & (VG_MAX_ENV - 1));
+  }
   emit(s, cur, VG_CAT_PROCESS);
   return 0;
 }
