@@ -100,6 +100,17 @@ TEST_F(DefaultRulesQuiet, ShellAdministration) {
               "for i in 1 2 3; do echo $i; done > /dev/null && sleep 0.1 && env > /dev/null");
 }
 
+TEST_F(DefaultRulesQuiet, SshKeysAndInteractiveShellHistory) {
+  // The SSH tools handle private keys; an interactive bash rewrites its own
+  // history file when it exits. Neither is an attack.
+  const std::string home = dir_ / "home";
+  ExpectQuiet("mkdir -p " + home + "/.ssh && ssh-keygen -q -t ed25519 -N '' -C test -f " + home +
+              "/.ssh/id_ed25519 && ssh-keygen -y -f " + home + "/.ssh/id_ed25519 > /dev/null && "
+              "ssh-keygen -l -f " + home + "/.ssh/id_ed25519 > /dev/null && "
+              "printf 'echo one\necho two\nexit\n' | HOME=" + home + " HISTFILE=" + home +
+              "/.bash_history bash --norc -i > /dev/null 2>&1 && test -s " + home + "/.bash_history");
+}
+
 TEST_F(DefaultRulesQuiet, OrdinaryContainer) {
   if (RunShell("bash " + std::string(VIGIL_SOURCE_DIR) + "/tests/state/podman_env.sh") != 0) {
     const char* ci = getenv("CI");
