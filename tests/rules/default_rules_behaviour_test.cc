@@ -338,17 +338,44 @@ TEST_F(DefaultRulesBehaviour, SshPrivateKeyRead) {
 
 // ---- persistence --------------------------------------------------------------------
 
-TEST_F(DefaultRulesBehaviour, CronDropIn) {
-  auto alerts = BehaveInEtcOverlay("echo '* * * * * root /tmp/x' > /etc/cron.d/vigil-test", {kCron});
+TEST_F(DefaultRulesBehaviour, CronDropInAndCrontabEditedInPlace) {
+  // A drop-in written by the shell, and /etc/crontab edited with `sed -i`
+  // (a temporary file renamed over it: the rename branch).
+  auto alerts = BehaveInEtcOverlay(
+      "echo '* * * * * root /tmp/x' > /etc/cron.d/vigil-test\n"
+      "echo '# m h dom mon dow user command' > /etc/crontab\n"
+      "sed -i 's|^#.*|* * * * * root /tmp/x|' /etc/crontab",
+      {kCron});
   ExpectAlert(alerts, kCron, "sh");
+  bool renamed = false;
+  for (const Alert& a : alerts) renamed |= a.rule == kCron && a.proc_name == "sed" && a.evt_type.rfind("rename", 0) == 0;
+  EXPECT_TRUE(renamed) << testing::Describe(alerts);
   ExpectOnly(alerts, {kCron});
 }
 
 TEST_F(DefaultRulesBehaviour, SystemdUnitCreated) {
+  // A system unit (overlay over /etc) and a user unit (temporary home).
+  const std::string user_units = dir_ / "home/.config/systemd/user";
   auto alerts = BehaveInEtcOverlay(
-      "printf '[Service]\\nExecStart=/tmp/x\\n' > /etc/systemd/system/vigil-test.service", {kSystemd});
-  ExpectAlert(alerts, kSystemd, "sh");
+      "printf '[Service]\\nExecStart=/tmp/x\\n' > /etc/systemd/system/vigil-test.service\n"
+      "mkdir -p " + user_units + "\nprintf '[Service]\\nExecStart=/tmp/x\\n' > " + user_units + "/vigil-test.service",
+      {kSystemd});
+  int n = 0;
+  for (const Alert& a : alerts) n += a.rule == kSystemd && a.proc_name == "sh";
+  EXPECT_EQ(n, 2) << testing::Describe(alerts);
   ExpectOnly(alerts, {kSystemd});
+}
+
+TEST_F(DefaultRulesBehaviour, SshHostKeyRead) {
+  // A dummy host key in the /etc overlay (none is installed here).
+  auto alerts = BehaveInEtcOverlay(
+      "mkdir -p /etc/ssh\necho dummy > /etc/ssh/ssh_host_ed25519_key\n"
+      "echo dummy > /etc/ssh/ssh_host_ed25519_key.pub\n"
+      "cat /etc/ssh/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ed25519_key > /dev/null",
+      {kSshKey});
+  ASSERT_EQ(alerts.size(), 1u) << testing::Describe(alerts);
+  EXPECT_EQ(alerts[0].proc_name, "cat");
+  EXPECT_NE(alerts[0].output.find("file=/etc/ssh/ssh_host_ed25519_key "), std::string::npos) << alerts[0].ToString();
 }
 
 TEST_F(DefaultRulesBehaviour, LdSoPreloadWritten) {
