@@ -90,7 +90,7 @@ extern "C" {
 
 /* Event schema version (include/vigil/schema/event.fbs) this header was
  * written for: MAJOR*1000 + MINOR. */
-#define VIGIL_SCHEMA_VERSION 1000
+#define VIGIL_SCHEMA_VERSION 1001
 
 /** @brief Version of the library loaded at run time, e.g. "0.1.0" (static). */
 VIGIL_API const char *vigil_version(void);

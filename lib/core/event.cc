@@ -117,6 +117,27 @@ void WriteArgs(internal::JsonWriter& w, const schema::Event& ev) {
           w.EndArray();
           break;
         case fields::ArgKind::kSockAddr: WriteSockAddr(w, *v.addr); break;
+        case fields::ArgKind::kStdio:
+          w.BeginArray();
+          for (const schema::StdioFd* fd : *v.stdio) {
+            const state::StdioFd f = state::StdioFromSchema(*fd);
+            w.BeginObject();
+            w.Key("fd");
+            w.Int(fd->fd());
+            const std::string_view t = fields::StdioType(f);
+            if (!t.empty()) {
+              w.Key("type");
+              w.String(t);
+            }
+            const std::string n = fields::StdioName(f);
+            if (!n.empty()) {
+              w.Key("name");
+              w.String(n);
+            }
+            w.EndObject();
+          }
+          w.EndArray();
+          break;
       }
     }
   }

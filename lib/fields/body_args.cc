@@ -48,6 +48,13 @@ ArgValue List(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>
   v.list = l;
   return v;
 }
+ArgValue StdioList(const flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>* l) {
+  ArgValue v;
+  v.kind = ArgKind::kStdio;
+  v.present = l != nullptr && l->size() > 0;
+  v.stdio = l;
+  return v;
+}
 ArgValue Addr(const schema::SockAddr* a) {
   ArgValue v;
   v.kind = ArgKind::kSockAddr;
@@ -70,11 +77,12 @@ ArgValue Addr(const schema::SockAddr* a) {
 #define A_BOOL(T, f) VIGIL_ARG(T, f, ArgKind::kBool, Bool)
 #define A_LIST(T, f) VIGIL_ARG(T, f, ArgKind::kStringList, List)
 #define A_ADDR(T, f) VIGIL_ARG(T, f, ArgKind::kSockAddr, Addr)
+#define A_STDIO(T, f) VIGIL_ARG(T, f, ArgKind::kStdio, StdioList)
 
 const ArgDesc kExec[] = {A_STR(Exec, filename), A_STR(Exec, exe_path), A_LIST(Exec, args),
                          A_STR(Exec, cwd), A_STR(Exec, tty), A_UINT(Exec, exe_ino),
                          A_UINT(Exec, exe_nlink), A_BOOL(Exec, exe_from_memfd),
-                         A_BOOL(Exec, exe_upper_layer)};
+                         A_BOOL(Exec, exe_upper_layer), A_STDIO(Exec, stdio)};
 const ArgDesc kFork[] = {A_UINT(Fork, child_pid), A_UINT(Fork, child_tid), A_UINT(Fork, child_vpid),
                          A_HEX(Fork, clone_flags), A_BOOL(Fork, is_thread)};
 const ArgDesc kExit[] = {A_INT(Exit, exit_code)};
@@ -134,10 +142,9 @@ const std::array<std::span<const ArgDesc>, kBodyCount> kArgs = {
 };
 static_assert(static_cast<size_t>(Body::MemfdCreate) == 29, "update kArgs for new bodies");
 
-void AppendIpPort(std::string* out, const flatbuffers::Vector<uint8_t>* ip, uint16_t port,
-                  schema::SocketFamily family) {
-  std::string s = IpToString(ip);
-  if (s.empty()) s = family == schema::SocketFamily::Inet6 ? "::" : "0.0.0.0";
+void AppendIpPort(std::string* out, const uint8_t* ip, size_t ip_len, uint16_t port, bool v6) {
+  std::string s = IpBytesToString(ip, ip_len);
+  if (s.empty()) s = v6 ? "::" : "0.0.0.0";
   out->append(s);
   out->push_back(':');
   char buf[8];
@@ -169,15 +176,41 @@ SockRole SockRoleOf(schema::Body type) {
   }
 }
 
-std::string IpToString(const flatbuffers::Vector<uint8_t>* addr) {
+std::string IpBytesToString(const uint8_t* addr, size_t len) {
   if (!addr) return {};
   char buf[INET6_ADDRSTRLEN];
-  if (addr->size() == 4) {
-    if (inet_ntop(AF_INET, addr->data(), buf, sizeof(buf))) return buf;
-  } else if (addr->size() == 16) {
-    if (inet_ntop(AF_INET6, addr->data(), buf, sizeof(buf))) return buf;
+  if (len == 4) {
+    if (inet_ntop(AF_INET, addr, buf, sizeof(buf))) return buf;
+  } else if (len == 16) {
+    if (inet_ntop(AF_INET6, addr, buf, sizeof(buf))) return buf;
   }
   return {};
+}
+
+std::string IpToString(const flatbuffers::Vector<uint8_t>* addr) {
+  return addr ? IpBytesToString(addr->data(), addr->size()) : std::string();
+}
+
+std::string IpTupleName(bool v6, const uint8_t* local, size_t local_len, uint16_t lport,
+                        const uint8_t* remote, size_t remote_len, uint16_t rport, SockRole role) {
+  std::string out;
+  switch (role) {
+    case SockRole::kClient:
+      AppendIpPort(&out, local, local_len, lport, v6);
+      out.append("->");
+      AppendIpPort(&out, remote, remote_len, rport, v6);
+      break;
+    case SockRole::kServer:
+      AppendIpPort(&out, remote, remote_len, rport, v6);
+      out.append("->");
+      AppendIpPort(&out, local, local_len, lport, v6);
+      break;
+    case SockRole::kListener:
+    case SockRole::kNone:
+      AppendIpPort(&out, local, local_len, lport, v6);
+      break;
+  }
+  return out;
 }
 
 std::string SockAddrName(const schema::SockAddr& a, SockRole role) {
@@ -193,23 +226,64 @@ std::string SockAddrName(const schema::SockAddr& a, SockRole role) {
     default:
       return out;
   }
-  switch (role) {
-    case SockRole::kClient:
-      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
-      out.append("->");
-      AppendIpPort(&out, a.remote_addr(), a.remote_port(), a.family());
-      break;
-    case SockRole::kServer:
-      AppendIpPort(&out, a.remote_addr(), a.remote_port(), a.family());
-      out.append("->");
-      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
-      break;
-    case SockRole::kListener:
-    case SockRole::kNone:
-      AppendIpPort(&out, a.local_addr(), a.local_port(), a.family());
-      break;
+  const auto* l = a.local_addr();
+  const auto* r = a.remote_addr();
+  return IpTupleName(a.family() == SocketFamily::Inet6, l ? l->data() : nullptr,
+                     l ? l->size() : 0, a.local_port(), r ? r->data() : nullptr,
+                     r ? r->size() : 0, a.remote_port(), role);
+}
+
+constexpr uint32_t kIfmt = 0170000;
+
+std::string_view StdioType(const state::StdioFd& f) {
+  if (!f.open) return {};
+  switch (f.mode & kIfmt) {
+    case 0140000:  // socket
+      switch (f.family) {
+        case 2: return "ipv4";
+        case 10: return "ipv6";
+        case 1: return "unix";
+        case 16: return "netlink";
+        default: return "unknown";
+      }
+    case 0010000: return "pipe";
+    case 0040000: return "directory";
+    case 0100000: return std::string_view(f.name).starts_with("memfd:") ? "memfd" : "file";
+    case 0020000:  // char device (terminals, /dev/null)
+    case 0060000:  // block device
+    case 0120000: return "file";
+    case 0: {  // anonymous inode: its pseudo name says what it is
+      static constexpr std::pair<std::string_view, std::string_view> kAnon[] = {
+          {"[eventfd]", "event"},        {"[signalfd]", "signalfd"},
+          {"[eventpoll]", "eventpoll"},  {"inotify", "inotify"},
+          {"[timerfd]", "timerfd"},      {"[userfaultfd]", "userfaultfd"},
+          {"[io_uring]", "io_uring"},    {"bpf-map", "bpf"},
+          {"bpf-prog", "bpf"},           {"bpf_link", "bpf"},
+          {"[pidfd]", "pidfd"},
+      };
+      for (const auto& [name, type] : kAnon)
+        if (f.name == name) return type;
+      return "unknown";
+    }
+    default: return "unknown";
   }
-  return out;
+}
+
+std::string StdioName(const state::StdioFd& f) {
+  if (!f.open) return {};
+  const uint32_t fmt = f.mode & kIfmt;
+  if (fmt == 0140000) {
+    if (f.addr_len == 0 || (f.family != 2 && f.family != 10)) return {};
+    // The kernel keeps no "who connected" bit: the ephemeral (higher) port is
+    // the client's. Unconnected sockets show their local address.
+    const SockRole role = f.rport == 0 ? SockRole::kListener
+                          : f.lport > f.rport ? SockRole::kClient
+                                              : SockRole::kServer;
+    return IpTupleName(f.family == 10, f.laddr.data(), f.addr_len, f.lport, f.raddr.data(),
+                       f.addr_len, f.rport, role);
+  }
+  if (fmt == 0010000 && f.name.empty()) return "pipe:[" + std::to_string(f.ino) + "]";
+  return f.name;
 }
 
 std::string_view SocketFamilyName(schema::SocketFamily family) {
@@ -248,6 +322,20 @@ std::string ArgToString(const ArgValue& v, SockRole role) {
       return s;
     }
     case ArgKind::kSockAddr: return v.addr ? SockAddrName(*v.addr, role) : std::string();
+    case ArgKind::kStdio: {
+      // "(ipv4 127.0.0.1:40000->127.0.0.1:4444,pipe pipe:[123],file /dev/null)"
+      std::string out = "(";
+      for (flatbuffers::uoffset_t i = 0; v.stdio && i < v.stdio->size(); ++i) {
+        if (i) out.push_back(',');
+        const state::StdioFd f = state::StdioFromSchema(*v.stdio->Get(i));
+        std::string_view t = StdioType(f);
+        out.append(t.empty() ? std::string_view("closed") : t);
+        std::string n = StdioName(f);
+        if (!n.empty()) out.append(" ").append(n);
+      }
+      out.push_back(')');
+      return out;
+    }
   }
   return {};
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "state/process_table.hpp"
 #include "vigil/schema/event_generated.h"
 
 namespace vigil::fields {
@@ -23,6 +24,7 @@ enum class ArgKind : uint8_t {
   kBool,        // b
   kStringList,  // list
   kSockAddr,    // addr
+  kStdio,       // stdio (Exec.stdio)
 };
 
 struct ArgValue {
@@ -34,6 +36,7 @@ struct ArgValue {
   std::string_view s;
   const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list = nullptr;
   const schema::SockAddr* addr = nullptr;
+  const flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>* stdio = nullptr;
 };
 
 struct ArgDesc {
@@ -62,11 +65,22 @@ std::string ArgToString(const ArgValue& v, SockRole role);
 // Network helpers shared with the fd.* fields.
 // "10.0.0.1" / "::1"; empty if `addr` is missing or not 4/16 bytes.
 std::string IpToString(const flatbuffers::Vector<uint8_t>* addr);
+std::string IpBytesToString(const uint8_t* addr, size_t len);
+// "ip:port->ip:port" (client first) for kClient/kServer, "ip:port" of the
+// local side otherwise; a missing address prints as 0.0.0.0 / ::.
+std::string IpTupleName(bool v6, const uint8_t* local, size_t local_len, uint16_t lport,
+                        const uint8_t* remote, size_t remote_len, uint16_t rport, SockRole role);
 // The Falco fd.name of a socket: "cip:cport->sip:sport" for connected
 // sockets, "ip:port" for a listener, the path for unix sockets.
 std::string SockAddrName(const schema::SockAddr& addr, SockRole role);
 
 std::string_view SocketFamilyName(schema::SocketFamily family);
+
+// Falco's fd.type of a standard stream ("ipv4", "pipe", "file", ...; "" when
+// the fd is not open) and its fd.name ("" when it has none): the values of
+// proc.stdin.type / proc.stdin.name and friends.
+std::string_view StdioType(const state::StdioFd& f);
+std::string StdioName(const state::StdioFd& f);
 
 }  // namespace vigil::fields
 

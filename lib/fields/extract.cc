@@ -1,8 +1,11 @@
 // Field extraction: one switch on the dense field id.
 #include <fcntl.h>
 
+#include <array>
 #include <charconv>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/event_context.hpp"
 #include "core/syscalls.hpp"
@@ -101,6 +104,23 @@ struct SelfInfo {
   std::string_view exepath, cwd, tty;
   ArgsView args;
 };
+
+// Standard stream `fd` (0-2) of the process: from an exec event's own
+// capture, else from the process table. nullopt when never captured.
+std::optional<state::StdioFd> Stdio(const schema::Event& ev, Enrichment& en, int fd) {
+  if (ev.body_type() == Body::Exec) {
+    const schema::Exec* x = ev.body_as_Exec();
+    if (x && x->stdio() && x->stdio()->size() > 0) {
+      std::array<state::StdioFd, 3> all;
+      state::StdioFromSchema(x->stdio(), &all);
+      if (all[fd].known) return std::move(all[fd]);
+      return std::nullopt;
+    }
+  }
+  const state::Process* p = en.process();
+  if (!p || !p->stdio[fd].known) return std::nullopt;
+  return p->stdio[fd];
+}
 
 SelfInfo Self(const schema::Event& ev, Enrichment& en) {
   if (ev.body_type() == Body::Exec) {
@@ -605,6 +625,22 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
         case FieldId::kProcPexepath: return p->exe_path;
         default: return Cmdline(p->comm, args);
       }
+    }
+    case FieldId::kProcStdinType:
+    case FieldId::kProcStdoutType:
+    case FieldId::kProcStderrType: {
+      auto f = Stdio(ev, en, static_cast<int>(ref.id - static_cast<uint32_t>(FieldId::kProcStdinType)));
+      if (!f) return {};
+      std::string_view t = StdioType(*f);
+      return t.empty() ? FieldValue() : FieldValue(std::string(t));
+    }
+    case FieldId::kProcStdinName:
+    case FieldId::kProcStdoutName:
+    case FieldId::kProcStderrName: {
+      auto f = Stdio(ev, en, static_cast<int>(ref.id - static_cast<uint32_t>(FieldId::kProcStdinName)));
+      if (!f) return {};
+      std::string n = StdioName(*f);
+      return n.empty() ? FieldValue() : FieldValue(std::move(n));
     }
     case FieldId::kProcAname: return Ancestor(ref, ev, en, AncestorAttr::kName);
     case FieldId::kProcApid: return Ancestor(ref, ev, en, AncestorAttr::kPid);

@@ -103,6 +103,28 @@ constexpr Entry kEntries[] = {
      "The proc.exepath of an ancestor, indexed like proc.aname."},
     {F::kProcAcmdline, "proc.acmdline", T::kString, "index_optional",
      "The proc.cmdline of an ancestor, indexed like proc.aname."},
+    {F::kProcStdinType, "proc.stdin.type", T::kString, "none",
+     "The fd.type of the process's standard input (fd 0): `ipv4`, `ipv6`, `unix`, `netlink`, "
+     "`pipe`, `file` (also terminals and other devices), `directory`, `memfd`, `event`, "
+     "`signalfd`, `eventpoll`, `inotify`, `timerfd`, `userfaultfd`, `io_uring`, `bpf`, `pidfd` "
+     "or `unknown`. Captured in the kernel at each exec (inherited through fork until the next "
+     "exec; read from /proc for processes running when the capture started); no value when "
+     "fd 0 is closed or was never captured."},
+    {F::kProcStdoutType, "proc.stdout.type", T::kString, "none",
+     "The fd.type of the standard output (fd 1), as proc.stdin.type."},
+    {F::kProcStderrType, "proc.stderr.type", T::kString, "none",
+     "The fd.type of the standard error (fd 2), as proc.stdin.type."},
+    {F::kProcStdinName, "proc.stdin.name", T::kString, "none",
+     "The fd.name of the standard input: the path for files and terminals (`/dev/pts/0`), "
+     "`client_ip:port->server_ip:port` for a connected IP socket (vigil takes the side with "
+     "the higher port as the client, since the kernel does not record which side connected), "
+     "`ip:port` for an unconnected one, `pipe:[inode]` for a pipe, `memfd:<name>`, the "
+     "pseudo name for other anonymous files (`[eventfd]`). Paths are captured up to 1023 "
+     "bytes. No value for unix sockets (not captured yet)."},
+    {F::kProcStdoutName, "proc.stdout.name", T::kString, "none",
+     "The fd.name of the standard output (fd 1), as proc.stdin.name."},
+    {F::kProcStderrName, "proc.stderr.name", T::kString, "none",
+     "The fd.name of the standard error (fd 2), as proc.stdin.name."},
     // ---- user / group
     {F::kUserUid, "user.uid", T::kUInt64, "none", "The real user id of the process."},
     {F::kUserName, "user.name", T::kString, "none", "The name of user.uid."},

@@ -37,7 +37,8 @@ enum class FieldId : uint32_t {
   kProcPid, kProcPpid, kProcVpid, kProcTid, kThreadTid, kThreadVtid, kProcName, kProcExe,
   kProcExepath, kProcArgs, kProcCmdline, kProcExeline, kProcCwd, kProcTty, kProcSid,
   kProcLoginuid, kProcPname, kProcPexe, kProcPexepath, kProcPcmdline, kProcAname,
-  kProcApid, kProcAexepath, kProcAcmdline,
+  kProcApid, kProcAexepath, kProcAcmdline, kProcStdinType, kProcStdoutType, kProcStderrType,
+  kProcStdinName, kProcStdoutName, kProcStderrName,
   // user / group
   kUserUid, kUserName, kUserEuid, kUserLoginuid, kUserLoginname, kGroupGid, kGroupName,
   // fd / fs

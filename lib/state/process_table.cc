@@ -1,12 +1,16 @@
 #include "state/process_table.hpp"
 
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -110,7 +114,118 @@ void CopyArgsBounded(const Range& range, size_t count, Get get, uint32_t max_arg
   }
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+// Family, type, protocol and both ends of socket `fd` of live process `pid`,
+// through a duplicate of the fd (pidfd_getfd: root, kernel >= 5.6). Only
+// metadata is read and the duplicate is closed at once; failures leave the
+// socket's family unknown.
+void ReadSocketOf(uint32_t pid, int fd, StdioFd* out) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return;
+  const int sfd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+  close(pidfd);
+  if (sfd < 0) return;
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0) out->family = static_cast<uint16_t>(v);
+  len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &v, &len) == 0) out->sock_type = static_cast<uint16_t>(v);
+  len = sizeof v;
+  if (getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0) out->protocol = static_cast<uint16_t>(v);
+  auto side = [&](bool local) {
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    auto* sa = reinterpret_cast<sockaddr*>(&ss);
+    if ((local ? getsockname(sfd, sa, &sl) : getpeername(sfd, sa, &sl)) != 0) return;
+    auto& addr = local ? out->laddr : out->raddr;
+    uint16_t& port = local ? out->lport : out->rport;
+    if (ss.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+      std::memcpy(addr.data(), &in->sin_addr, 4);
+      port = ntohs(in->sin_port);
+      out->addr_len = 4;
+    } else if (ss.ss_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+      std::memcpy(addr.data(), &in6->sin6_addr, 16);
+      port = ntohs(in6->sin6_port);
+      out->addr_len = 16;
+    }
+  };
+  side(true);
+  side(false);
+  close(sfd);
+}
+
 }  // namespace
+
+// ---- standard streams ------------------------------------------------------------
+
+StdioFd StdioFromSchema(const schema::StdioFd& fd) {
+  StdioFd out;
+  out.known = true;
+  out.open = fd.open();
+  if (!out.open) return out;
+  out.mode = fd.mode();
+  out.ino = fd.ino();
+  out.name = std::string(Str(fd.name()).substr(0, kMaxPathBytes));
+  if (const schema::SockAddr* a = fd.addr()) {
+    out.family = static_cast<uint16_t>(a->family());
+    out.sock_type = a->sock_type();
+    out.protocol = a->protocol();
+    out.lport = a->local_port();
+    out.rport = a->remote_port();
+    const auto* l = a->local_addr();
+    const auto* r = a->remote_addr();
+    if (l && r && l->size() == r->size() && (l->size() == 4 || l->size() == 16)) {
+      out.addr_len = static_cast<uint8_t>(l->size());
+      std::memcpy(out.laddr.data(), l->data(), l->size());
+      std::memcpy(out.raddr.data(), r->data(), r->size());
+    }
+  }
+  return out;
+}
+
+void StdioFromSchema(const flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>* v,
+                     std::array<StdioFd, 3>* out) {
+  if (v == nullptr || v->size() == 0) return;
+  for (const schema::StdioFd* fd : *v) {
+    if (fd != nullptr && fd->fd() >= 0 && fd->fd() < 3) (*out)[fd->fd()] = StdioFromSchema(*fd);
+  }
+}
+
+StdioFd ReadProcStdio(const std::string& proc_root, uint32_t pid, int fd) {
+  StdioFd out;
+  out.known = true;
+  const std::string link = absl::StrCat(proc_root, "/", pid, "/fd/", fd);
+  std::string target = ReadLink(link);
+  if (target.empty()) return out;  // not open (or the process is gone)
+  out.open = true;
+  struct stat st;
+  if (stat(link.c_str(), &st) == 0) {
+    out.mode = st.st_mode;
+    out.ino = st.st_ino;
+  }
+  // readlink's pseudo names -> the kernel walk's names (schema::StdioFd).
+  std::string_view t = target;
+  const uint32_t fmt = out.mode & S_IFMT;
+  if (t.starts_with("socket:[") || t.starts_with("pipe:[")) {
+    t = {};
+  } else if (t.starts_with("anon_inode:")) {
+    t.remove_prefix(11);
+  } else if (t.starts_with("/memfd:")) {
+    t.remove_prefix(1);
+    if (t.ends_with(" (deleted)")) t.remove_suffix(10);
+  }
+  out.name = std::string(t);
+  if (fmt == S_IFSOCK && proc_root == "/proc") ReadSocketOf(pid, fd, &out);
+  return out;
+}
 
 // ---- helpers exposed for tests --------------------------------------------------
 
@@ -435,6 +550,7 @@ void ProcessTable::Apply(const schema::Event& event) {
       if ((h->flags() & static_cast<uint32_t>(schema::HeaderFlags::ArgsTruncated)) != 0) {
         p.args_truncated = true;
       }
+      StdioFromSchema(x->stdio(), &p.stdio);
       break;
     }
     case schema::EventType::Exit: {
@@ -578,6 +694,7 @@ std::optional<Process> ProcessTable::ReadProc(const std::string& proc_root, uint
     }
     if (container_of) p.container_id = container_of(tgid, cgroup_text);
   }
+  for (int fd = 0; fd < 3; ++fd) p.stdio[fd] = ReadProcStdio(proc_root, tgid, fd);
   p.last_seen_mono_ns = MonoNowNs();
   return p;
 }
@@ -639,6 +756,7 @@ Process ProcessFromInfo(const schema::ProcessInfo& info) {
   p.mnt_ns = info.mnt_ns();
   p.pid_ns = info.pid_ns();
   p.net_ns = info.net_ns();
+  StdioFromSchema(info.stdio(), &p.stdio);
   return p;
 }
 
@@ -650,6 +768,30 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   auto cwd = fbb.CreateString(p.cwd);
   auto tty = fbb.CreateString(p.tty);
   auto cid = fbb.CreateString(p.container_id);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>> stdio;
+  if (p.stdio[0].known || p.stdio[1].known || p.stdio[2].known) {
+    std::vector<flatbuffers::Offset<schema::StdioFd>> fds;
+    for (int i = 0; i < 3; ++i) {
+      const StdioFd& f = p.stdio[i];
+      if (!f.known) continue;
+      flatbuffers::Offset<flatbuffers::String> name;
+      flatbuffers::Offset<schema::SockAddr> addr;
+      if (f.open) {
+        name = fbb.CreateString(f.name);
+        if ((f.mode & S_IFMT) == S_IFSOCK) {
+          flatbuffers::Offset<flatbuffers::Vector<uint8_t>> la, ra;
+          if (f.addr_len) {
+            la = fbb.CreateVector(f.laddr.data(), f.addr_len);
+            ra = fbb.CreateVector(f.raddr.data(), f.addr_len);
+          }
+          addr = schema::CreateSockAddr(fbb, static_cast<schema::SocketFamily>(f.family),
+                                        f.sock_type, f.protocol, la, f.lport, ra, f.rport);
+        }
+      }
+      fds.push_back(schema::CreateStdioFd(fbb, i, f.open, f.mode, f.ino, name, addr));
+    }
+    stdio = fbb.CreateVector(fds);
+  }
   schema::ProcessInfoBuilder b(fbb);
   b.add_pid(p.pid);
   b.add_tid(p.pid);
@@ -674,6 +816,7 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
   b.add_mnt_ns(p.mnt_ns);
   b.add_pid_ns(p.pid_ns);
   b.add_net_ns(p.net_ns);
+  if (!stdio.IsNull()) b.add_stdio(stdio);
   return b.Finish();
 }
 

@@ -27,6 +27,7 @@
 #ifndef VIGIL_LIB_STATE_PROCESS_TABLE_HPP_
 #define VIGIL_LIB_STATE_PROCESS_TABLE_HPP_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -42,11 +43,27 @@
 namespace vigil::schema {
 struct Event;
 struct ProcessInfo;
+struct StdioFd;
 }  // namespace vigil::schema
 
 namespace vigil::state {
 
 inline constexpr uint32_t kUnsetId = 0xffffffff;  // loginuid/sessionid "unset"
+
+// One standard stream (fd 0, 1 or 2) of a process: the facts of
+// schema::StdioFd (rendered as Falco's fd.type / fd.name by lib/fields).
+// Recorded at exec and inherited through fork until the next exec.
+struct StdioFd {
+  bool known = false;       // false: never captured (no value, Falco's <NA>)
+  bool open = false;        // false: the fd was not open
+  uint32_t mode = 0;        // st_mode; 0 for anonymous inodes
+  uint64_t ino = 0;
+  std::string name;         // path or pseudo name (see schema::StdioFd)
+  uint16_t family = 0, sock_type = 0, protocol = 0;  // sockets
+  uint16_t lport = 0, rport = 0;
+  uint8_t addr_len = 0;     // 4 or 16 for IP sockets
+  std::array<uint8_t, 16> laddr{}, raddr{};
+};
 
 struct Process {
   uint32_t pid = 0;  // host tgid
@@ -71,6 +88,7 @@ struct Process {
   uint64_t start_mono_ns = 0;
   uint64_t exit_mono_ns = 0;   // 0 while alive
   uint64_t last_seen_mono_ns = 0;
+  std::array<StdioFd, 3> stdio;  // fds 0, 1, 2
 };
 
 struct ProcessTableOptions {
@@ -179,6 +197,16 @@ class ProcessTable {
 Process ProcessFromInfo(const schema::ProcessInfo& info);
 flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& fbb,
                                                 const Process& p);
+
+// schema::StdioFd <-> StdioFd (exec events, recordings, the fields).
+StdioFd StdioFromSchema(const schema::StdioFd& fd);
+// Fills `out` from a vector of schema::StdioFd (indexed by their fd);
+// leaves `out` unchanged when `v` is null or empty (not captured).
+void StdioFromSchema(const flatbuffers::Vector<flatbuffers::Offset<schema::StdioFd>>* v,
+                     std::array<StdioFd, 3>* out);
+// What /proc/<pid>/fd/<fd> is open on (readlink + stat; for sockets of a
+// live process under the real /proc, the addresses through pidfd_getfd).
+StdioFd ReadProcStdio(const std::string& proc_root, uint32_t pid, int fd);
 
 // Helpers exposed for tests and for the capture.
 // tty name for a /proc/<pid>/stat tty_nr ("" for 0 or an unknown device).

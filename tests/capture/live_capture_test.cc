@@ -436,6 +436,133 @@ TEST_F(LiveCaptureTest, Ipv6AndUnixSockets) {
   EXPECT_EQ(Reap(child), 0);
 }
 
+// A TCP listener on 127.0.0.1 with a port below the ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range starts at 32768 by default), so
+// that a connected client's port is the higher one: vigil names the side
+// with the higher port as the client (the kernel keeps no "who connected").
+int ListenBelowEphemeral(uint16_t* port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  for (int i = 0; i < 500; ++i) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *port = static_cast<uint16_t>(20000 + (getpid() + i * 7) % 10000);
+    a.sin_port = htons(*port);
+    if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(s, 4) == 0) return s;
+  }
+  close(s);
+  return -1;
+}
+
+TEST_F(LiveCaptureTest, StandardStreamsAtExecOnSocketsPipesAndFiles) {
+  if (!cap_) return;
+  // A reverse shell: sh with stdin and stdout on a TCP connection to a
+  // listener, stderr on /dev/null.
+  uint16_t port = 0;
+  int lst = ListenBelowEphemeral(&port);
+  ASSERT_GE(lst, 0);
+  int conn = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  dst.sin_port = htons(port);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+  sockaddr_in src{};
+  socklen_t len = sizeof src;
+  ASSERT_EQ(getsockname(conn, reinterpret_cast<sockaddr*>(&src), &len), 0);
+  const uint16_t cport = ntohs(src.sin_port);
+  ASSERT_GT(cport, port);
+  int peer = accept(lst, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  const std::string tuple =
+      "127.0.0.1:" + std::to_string(cport) + "->127.0.0.1:" + std::to_string(port);
+  const std::string a_path = (dir_ / "a").string(), b_path = (dir_ / "b").string();
+  const std::string script = ": > " + a_path + "; (: > " + b_path + "); exit 0";
+  pid_t sh = RunChild([&] {
+    dup2(conn, 0);
+    dup2(conn, 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, sh,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stderr.type"), "file");
+                   EXPECT_EQ(Str(e, "proc.stdin.name"), tuple);
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                   EXPECT_EQ(Str(e, "proc.stderr.name"), "/dev/null");
+                   const auto* io = Table(e)->body_as_Exec()->stdio();
+                   EXPECT_TRUE(io && io->size() == 3);
+                   if (io && io->size() == 3) {
+                     EXPECT_EQ(io->Get(1)->addr()->remote_port(), port);
+                     EXPECT_EQ(io->Get(1)->addr()->protocol(), IPPROTO_TCP);
+                   }
+                   return true;
+                 }),
+            "");
+  // The shell's own open: the process table has the streams from the exec.
+  EXPECT_NE(Find(EventType::kOpen, sh,
+                 [&](const Event& e) {
+                   if (Str(e, "fd.name") != a_path) return false;
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                   return true;
+                 }),
+            "");
+  // The subshell's open: forked without exec, it inherits them.
+  EXPECT_NE(WaitFor(*cap_,
+                    [&](const Event& e) {
+                      if (e.type() != EventType::kOpen || Str(e, "fd.name") != b_path) return false;
+                      EXPECT_NE(e.pid(), static_cast<uint32_t>(sh));
+                      EXPECT_EQ(Str(e, "proc.ppid"), std::to_string(sh));
+                      EXPECT_EQ(Str(e, "proc.stdin.type"), "ipv4");
+                      EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);
+                      EXPECT_EQ(Str(e, "proc.stderr.name"), "/dev/null");
+                      return true;
+                    }),
+            "");
+  EXPECT_EQ(Reap(sh), 0);
+  close(peer);
+  close(conn);
+  close(lst);
+
+  // Pipes on stdin and stdout, stderr closed.
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  struct stat in_st, out_st;
+  ASSERT_EQ(fstat(in[0], &in_st), 0);
+  ASSERT_EQ(fstat(out[1], &out_st), 0);
+  pid_t piped = RunChild([&] {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(2);
+    execl("/bin/sh", "sh", "-c", "exit 0", nullptr);
+    return 127;
+  });
+  EXPECT_NE(Find(EventType::kExec, piped,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdin.type"), "pipe");
+                   EXPECT_EQ(Str(e, "proc.stdout.type"), "pipe");
+                   EXPECT_EQ(Str(e, "proc.stdin.name"),
+                             "pipe:[" + std::to_string(in_st.st_ino) + "]");
+                   EXPECT_EQ(Str(e, "proc.stdout.name"),
+                             "pipe:[" + std::to_string(out_st.st_ino) + "]");
+                   EXPECT_NE(in_st.st_ino, out_st.st_ino);
+                   EXPECT_EQ(Str(e, "proc.stderr.type"), "<NA>");
+                   EXPECT_EQ(Str(e, "proc.stderr.name"), "<NA>");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(piped), 0);
+  for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+}
+
 TEST_F(LiveCaptureTest, IdentityAndCapabilities) {
   if (!cap_) return;
   pid_t child = RunChild([] {

@@ -251,6 +251,107 @@ TEST_F(FieldsTest, ExecTakesTheNewImageFromTheEvent) {
   EXPECT_EQ(Get(*e2, "fd.type"), kNA);
 }
 
+// One schema::StdioFd.
+flatbuffers::Offset<schema::StdioFd> Fd(flatbuffers::FlatBufferBuilder& fbb, int fd, uint32_t mode,
+                                        uint64_t ino, const char* name,
+                                        flatbuffers::Offset<schema::SockAddr> addr = 0) {
+  return schema::CreateStdioFd(fbb, fd, /*open=*/true, mode, ino,
+                               name ? fbb.CreateString(name) : 0, addr);
+}
+
+TEST_F(FieldsTest, StandardStreamsOfAnExecComeFromTheEvent) {
+  HeaderSpec h;
+  h.type = EventType::Exec;
+  h.syscall = SYS_execve;
+  auto exec_with = [&](const std::function<std::vector<flatbuffers::Offset<schema::StdioFd>>(
+                           flatbuffers::FlatBufferBuilder&)>& fds) {
+    return Make(h, "sh", Body::Exec, [&](flatbuffers::FlatBufferBuilder& fbb) {
+      auto v = fbb.CreateVector(fds(fbb));
+      schema::ExecBuilder b(fbb);
+      b.add_stdio(v);
+      return b.Finish().Union();
+    });
+  };
+  // A reverse shell: stdin/stdout on the socket it connected (its port is the
+  // higher one), stderr on a pipe.
+  OwnedEvent e = exec_with([](flatbuffers::FlatBufferBuilder& fbb) {
+    auto a = Addr(fbb, SocketFamily::Inet, {10, 0, 0, 2}, 40000, {10, 0, 0, 1}, 4444);
+    auto a6 = Addr(fbb, SocketFamily::Inet6, Ip6({0xfd00, 0, 0, 0, 0, 0, 0, 2}), 22,
+                   Ip6({0xfd00, 0, 0, 0, 0, 0, 0, 9}), 50000);
+    return std::vector{Fd(fbb, 0, 0140777, 11, nullptr, a), Fd(fbb, 1, 0140777, 12, "", a6),
+                       Fd(fbb, 2, 0010600, 77, "")};
+  });
+  EXPECT_EQ(Get(*e, "proc.stdin.type"), S("ipv4"));
+  EXPECT_EQ(Get(*e, "proc.stdin.name"), S("10.0.0.2:40000->10.0.0.1:4444"));
+  // The lower local port is the server's: the tuple starts with the peer.
+  EXPECT_EQ(Get(*e, "proc.stdout.type"), S("ipv6"));
+  EXPECT_EQ(Get(*e, "proc.stdout.name"), S("fd00::9:50000->fd00::2:22"));
+  EXPECT_EQ(Get(*e, "proc.stderr.type"), S("pipe"));
+  EXPECT_EQ(Get(*e, "proc.stderr.name"), S("pipe:[77]"));
+  EXPECT_EQ(Get(*e, "evt.arg.stdio"),
+            S("(ipv4 10.0.0.2:40000->10.0.0.1:4444,ipv6 fd00::9:50000->fd00::2:22,pipe pipe:[77])"));
+  EXPECT_NE(e->ToJson().find(
+                R"("stdio":[{"fd":0,"type":"ipv4","name":"10.0.0.2:40000->10.0.0.1:4444"},)"),
+            std::string::npos)
+      << e->ToJson();
+
+  // Terminals and other devices are Falco's "file"; memfd, anonymous inodes,
+  // unix sockets, an unconnected socket, a closed fd.
+  OwnedEvent e2 = exec_with([](flatbuffers::FlatBufferBuilder& fbb) {
+    auto u = Addr(fbb, SocketFamily::Unix, {}, 0, {}, 0, 0, "");
+    return std::vector{Fd(fbb, 0, 0020620, 3, "/dev/pts/0"), Fd(fbb, 1, 0100777, 4, "memfd:x"),
+                       Fd(fbb, 2, 0140777, 5, nullptr, u)};
+  });
+  EXPECT_EQ(Get(*e2, "proc.stdin.type"), S("file"));
+  EXPECT_EQ(Get(*e2, "proc.stdin.name"), S("/dev/pts/0"));
+  EXPECT_EQ(Get(*e2, "proc.stdout.type"), S("memfd"));
+  EXPECT_EQ(Get(*e2, "proc.stdout.name"), S("memfd:x"));
+  EXPECT_EQ(Get(*e2, "proc.stderr.type"), S("unix"));
+  EXPECT_EQ(Get(*e2, "proc.stderr.name"), kNA);
+
+  OwnedEvent e3 = exec_with([](flatbuffers::FlatBufferBuilder& fbb) {
+    auto l = Addr(fbb, SocketFamily::Inet, {0, 0, 0, 0}, 8080, {0, 0, 0, 0}, 0);
+    return std::vector{Fd(fbb, 0, 0, 3, "[eventfd]"), Fd(fbb, 1, 0140777, 4, nullptr, l),
+                       schema::CreateStdioFd(fbb, 2, /*open=*/false)};
+  });
+  EXPECT_EQ(Get(*e3, "proc.stdin.type"), S("event"));
+  EXPECT_EQ(Get(*e3, "proc.stdin.name"), S("[eventfd]"));
+  EXPECT_EQ(Get(*e3, "proc.stdout.type"), S("ipv4"));
+  EXPECT_EQ(Get(*e3, "proc.stdout.name"), S("0.0.0.0:8080"));
+  EXPECT_EQ(Get(*e3, "proc.stderr.type"), kNA);
+  EXPECT_EQ(Get(*e3, "proc.stderr.name"), kNA);
+
+  // An exec without the capture (older recording) falls back to the table,
+  // where pid 400 has no streams either.
+  OwnedEvent old = Make(h, "sh", Body::Exec, [](flatbuffers::FlatBufferBuilder& fbb) {
+    return schema::CreateExecDirect(fbb, "/bin/sh", "/usr/bin/dash").Union();
+  });
+  EXPECT_EQ(Get(*old, "proc.stdin.type"), kNA);
+  EXPECT_EQ(Get(*old, "evt.arg.stdio"), kNA);
+}
+
+TEST_F(FieldsTest, StandardStreamsOfOtherEventsComeFromTheProcessTable) {
+  state::Process p = *world.processes.Find(400);
+  p.stdio[0].known = p.stdio[0].open = true;
+  p.stdio[0].mode = 0010600;
+  p.stdio[0].ino = 9;
+  p.stdio[1].known = p.stdio[1].open = true;
+  p.stdio[1].mode = 0100644;
+  p.stdio[1].name = "/var/log/x.log";
+  p.stdio[2].known = true;  // captured: closed
+  world.processes.Upsert(p);
+  OwnedEvent e = Open("/etc/passwd");
+  EXPECT_EQ(Get(*e, "proc.stdin.type"), S("pipe"));
+  EXPECT_EQ(Get(*e, "proc.stdin.name"), S("pipe:[9]"));
+  EXPECT_EQ(Get(*e, "proc.stdout.type"), S("file"));
+  EXPECT_EQ(Get(*e, "proc.stdout.name"), S("/var/log/x.log"));
+  EXPECT_EQ(Get(*e, "proc.stderr.type"), kNA);
+  // Another process without captured streams.
+  HeaderSpec other;
+  other.pid = 300;
+  EXPECT_EQ(Get(*Open("/etc/passwd", O_RDONLY, 0, 3, other), "proc.stdout.type"), kNA);
+}
+
 TEST_F(FieldsTest, SyscallNamesPerType) {
   HeaderSpec h;
   h.type = EventType::Exit;

@@ -1,7 +1,11 @@
 // ProcessTable against the real /proc and against hand-built events.
 #include "state/process_table.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -296,6 +300,63 @@ TEST(ProcessTableBootstrap, ForkedSleepingChild) {
   EXPECT_EQ(anc[0]->pid, static_cast<uint32_t>(getpid()));
 }
 
+TEST(ProcessTableBootstrap, StandardStreamsFromProc) {
+  // sleep with stdin on a pipe, stdout on a file, stderr on a TCP connection
+  // to a listener of ours on 127.0.0.1.
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  const fs::path out = fs::temp_directory_path() / ("vigil-stdio-" + std::to_string(getpid()));
+  int file = open(out.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  int lst = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lst, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(lst, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  int conn = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(conn, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  sockaddr_in c{};
+  len = sizeof c;
+  ASSERT_EQ(getsockname(conn, reinterpret_cast<sockaddr*>(&c), &len), 0);
+  struct stat pst;
+  ASSERT_EQ(fstat(p[0], &pst), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(p[0], 0);
+    dup2(file, 1);
+    dup2(conn, 2);
+    execlp("sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForExec(child, "/sleep"));
+  ProcessTable t;
+  const Process* q = t.LoadFromProc("/proc", child, nullptr);
+  ASSERT_NE(q, nullptr);
+  const StdioFd& in = q->stdio[0];
+  EXPECT_TRUE(in.known && in.open);
+  EXPECT_EQ(in.mode & S_IFMT, static_cast<uint32_t>(S_IFIFO));
+  EXPECT_EQ(in.ino, pst.st_ino);
+  EXPECT_EQ(in.name, "");
+  const StdioFd& o = q->stdio[1];
+  EXPECT_EQ(o.mode & S_IFMT, static_cast<uint32_t>(S_IFREG));
+  EXPECT_EQ(o.name, out.string());
+  const StdioFd& err = q->stdio[2];
+  EXPECT_EQ(err.mode & S_IFMT, static_cast<uint32_t>(S_IFSOCK));
+  EXPECT_EQ(err.family, AF_INET);
+  EXPECT_EQ(err.protocol, IPPROTO_TCP);
+  EXPECT_EQ(err.addr_len, 4);
+  EXPECT_EQ(err.lport, ntohs(c.sin_port));
+  EXPECT_EQ(err.rport, ntohs(a.sin_port));
+  EXPECT_EQ(err.raddr[0], 127);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  for (int fd : {p[0], p[1], file, lst, conn}) close(fd);
+  fs::remove(out);
+}
+
 TEST(ProcessTableBootstrap, AncestryReachesInit) {
   ProcessTable t;
   ASSERT_TRUE(t.Bootstrap("/proc", nullptr).ok());
@@ -443,6 +504,52 @@ TEST(ProcessTableApply, ExecReplacesImage) {
   EXPECT_EQ(t.Find(300)->ppid, 200u);
   EXPECT_EQ(t.Find(300)->exe_path, "/usr/bin/cat");
   EXPECT_EQ(t.stats().misses, 1u);
+}
+
+EventBuf ExecWithStdioEv(Ev e, const std::string& exe, uint32_t mode0) {
+  e.type = EventType::Exec;
+  EventBuf c;
+  auto& fbb = c.fbb();
+  auto name = fbb.CreateString("/dev/pts/4");
+  std::vector<flatbuffers::Offset<schema::StdioFd>> fds = {
+      schema::CreateStdioFd(fbb, 0, true, mode0, 7, name),
+      schema::CreateStdioFd(fbb, 1, true, mode0, 7, name),
+      schema::CreateStdioFd(fbb, 2, false)};
+  auto io = fbb.CreateVector(fds);
+  auto ex = fbb.CreateString(exe);
+  schema::ExecBuilder xb(fbb);
+  xb.add_exe_path(ex);
+  xb.add_stdio(io);
+  auto x = xb.Finish();
+  c.Finish(e, schema::Body::Exec, x.Union());
+  return c;
+}
+
+TEST(ProcessTableApply, StandardStreamsRecordedAtExecInheritedThroughFork) {
+  ProcessTable t;
+  t.Upsert(MakeProc(200, 1, "bash"));
+  EXPECT_FALSE(t.Find(200)->stdio[0].known);
+  Ev e{.pid = 200, .ppid = 1, .ts = 5, .comm = "sh"};
+  t.Apply(ExecWithStdioEv(e, "/usr/bin/dash", 0020620).get());
+  const Process* p = t.Find(200);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->stdio[0].known && p->stdio[0].open);
+  EXPECT_EQ(p->stdio[0].mode, 0020620u);
+  EXPECT_EQ(p->stdio[1].name, "/dev/pts/4");
+  EXPECT_TRUE(p->stdio[2].known);
+  EXPECT_FALSE(p->stdio[2].open);
+  // The child of a fork has them, and keeps them through an exec that did
+  // not capture streams (an older recording).
+  t.Apply(ForkEv(e, 201).get());
+  ASSERT_NE(t.Find(201), nullptr);
+  EXPECT_EQ(t.Find(201)->stdio[1].name, "/dev/pts/4");
+  Ev c{.pid = 201, .ppid = 200, .ts = 6, .comm = "cat"};
+  t.Apply(ExecEv(c, "/usr/bin/cat", {"cat"}).get());
+  EXPECT_EQ(t.Find(201)->stdio[0].mode, 0020620u);
+  // The next exec that captured them replaces them.
+  t.Apply(ExecWithStdioEv(c, "/usr/bin/cat", 0010600).get());
+  EXPECT_EQ(t.Find(201)->stdio[0].mode, 0010600u);
+  EXPECT_EQ(t.Find(200)->stdio[0].mode, 0020620u);
 }
 
 TEST(ProcessTableApply, ArgvIsBounded) {
@@ -621,6 +728,12 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
   p.pid_ns = 2;
   p.net_ns = 3;
   p.start_mono_ns = 99;
+  p.stdio[0] = {.known = true, .open = true, .mode = 0140777, .ino = 5, .family = 10,
+                .sock_type = 1, .protocol = 6, .lport = 40000, .rport = 22, .addr_len = 16};
+  p.stdio[0].laddr[15] = 1;
+  p.stdio[0].raddr[0] = 0xfd;
+  p.stdio[1] = {.known = true, .open = true, .mode = 0100644, .ino = 6, .name = "/var/log/a"};
+  p.stdio[2] = {.known = true};
   flatbuffers::FlatBufferBuilder fbb;
   fbb.Finish(ToInfo(fbb, p));
   flatbuffers::Verifier v(fbb.GetBufferPointer(), fbb.GetSize());
@@ -648,6 +761,27 @@ TEST(ProcessTableApply, ProcessInfoRoundTrip) {
   EXPECT_EQ(q.pid_ns, 2u);
   EXPECT_EQ(q.net_ns, 3u);
   EXPECT_EQ(q.start_mono_ns, 99u);
+  for (int i = 0; i < 3; ++i) {
+    const StdioFd &a = p.stdio[i], &b = q.stdio[i];
+    EXPECT_EQ(b.known, a.known) << i;
+    EXPECT_EQ(b.open, a.open) << i;
+    EXPECT_EQ(b.mode, a.mode) << i;
+    EXPECT_EQ(b.ino, a.ino) << i;
+    EXPECT_EQ(b.name, a.name) << i;
+    EXPECT_EQ(b.family, a.family) << i;
+    EXPECT_EQ(b.sock_type, a.sock_type) << i;
+    EXPECT_EQ(b.protocol, a.protocol) << i;
+    EXPECT_EQ(b.lport, a.lport) << i;
+    EXPECT_EQ(b.rport, a.rport) << i;
+    EXPECT_EQ(b.addr_len, a.addr_len) << i;
+    EXPECT_EQ(b.laddr, a.laddr) << i;
+    EXPECT_EQ(b.raddr, a.raddr) << i;
+  }
+  // A process whose streams were never captured stays so.
+  flatbuffers::FlatBufferBuilder fbb2;
+  fbb2.Finish(ToInfo(fbb2, MakeProc(7, 1)));
+  Process r = ProcessFromInfo(*flatbuffers::GetRoot<schema::ProcessInfo>(fbb2.GetBufferPointer()));
+  EXPECT_FALSE(r.stdio[0].known);
 }
 
 TEST(ProcessTableApply, OrdinaryEventsDoNotAllocate) {

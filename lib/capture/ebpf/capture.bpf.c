@@ -283,8 +283,11 @@ add_name:;
 }
 
 /* Appends the absolute path of `path` (relative to the caller's mount
- * namespace root) as a string slot. */
-static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct path *path) {
+ * namespace root) as a string slot of at most `max` bytes (a constant below
+ * VG_MAX_STR; longer paths keep their first `max` bytes and set the
+ * truncation flag). */
+static __always_inline void put_path_max(struct vg_scratch *s, __u32 *cur, struct path *path,
+                                         __u32 max) {
   typeof(s->walk) *w = &s->walk;
   w->dentry = BPF_CORE_READ(path, dentry);
   w->vfsmnt = BPF_CORE_READ(path, mnt);
@@ -305,8 +308,8 @@ static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct pa
     len = 1;
   } else {
     len = VG_PATH_BUF - pos;
-    if (len > VG_MAX_STR - 1) {
-      len = VG_MAX_STR - 1;
+    if (len > max) {
+      len = max;
       ((struct vg_header *)s->rec)->flags |= VG_F_STR_TRUNCATED;
     }
     bpf_probe_read_kernel(&s->rec[c + 2], len & (VG_MAX_STR - 1),
@@ -315,6 +318,10 @@ static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct pa
   s->rec[c] = len & 0xff;
   s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
   *cur = c + 2 + (len & (VG_MAX_STR - 1));
+}
+
+static __always_inline void put_path(struct vg_scratch *s, __u32 *cur, struct path *path) {
+  put_path_max(s, cur, path, VG_MAX_STR - 1);
 }
 
 static __always_inline struct file *fd_file(struct task_struct *task, long fd) {
@@ -816,6 +823,56 @@ static __always_inline long syscall_nr_of(struct task_struct *task) {
 #endif
 }
 
+/* The standard streams of the new image: one vg_fdinfo per fd 0-2 in one
+ * slot, then a name slot per fd. Bounded: three fd table reads, at most three
+ * path walks (none for sockets, pipes from pipe(2) or an fd that shares the
+ * open file of a lower one, e.g. a terminal or a socket dup2'ed onto 0-2),
+ * names capped at VG_STDIO_NAME_MAX. No map update. */
+static __always_inline void put_stdio(struct vg_scratch *s, __u32 *cur, struct task_struct *task) {
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *f[3] = {};
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  const __u32 len = 3 * sizeof(struct vg_fdinfo);
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = (len >> 8) & 0xff;
+  for (int i = 0; i < 3; i++) {
+    struct vg_fdinfo fi = {};
+    fi.mode = VG_FD_CLOSED;
+    fi.same_as = VG_NOT_SAME;
+    if (fds && (unsigned int)i < max) bpf_probe_read_kernel(&f[i], sizeof(f[i]), &fds[i]);
+    if (f[i]) {
+      struct inode *inode = BPF_CORE_READ(f[i], f_inode);
+      fi.mode = BPF_CORE_READ(inode, i_mode);
+      fi.ino = BPF_CORE_READ(inode, i_ino);
+      if (i > 0 && f[i] == f[0]) fi.same_as = 0;
+      else if (i > 1 && f[i] == f[1]) fi.same_as = 1;
+      if ((fi.mode & S_IFMT) == S_IFSOCK) {
+        struct socket *sock = BPF_CORE_READ(f[i], private_data);
+        sock_from_sk(&fi.sock, BPF_CORE_READ(sock, sk));
+      }
+    }
+    __builtin_memcpy(&s->rec[(c + 2 + i * sizeof(fi)) & (VG_SCRATCH_SIZE - 1)], &fi, sizeof(fi));
+  }
+  *cur = c + 2 + len;
+  for (int i = 0; i < 3; i++) {
+    struct file *fp = f[i];
+    int same = (i > 0 && fp == f[0]) || (i > 1 && fp == f[1]);
+    if (!fp || same) {
+      put_empty(s, cur);
+      continue;
+    }
+    umode_t mode = BPF_CORE_READ(fp, f_inode, i_mode);
+    if ((mode & S_IFMT) == S_IFSOCK) {
+      put_empty(s, cur);
+      continue;
+    }
+    struct path p = BPF_CORE_READ(fp, f_path);
+    put_path_max(s, cur, &p, VG_STDIO_NAME_MAX - 1);
+  }
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -857,6 +914,7 @@ int BPF_PROG(vg_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
     put_kernel_str(s, &cur, &tty->name);
   else
     put_empty(s, &cur);
+  put_stdio(s, &cur, task);
   emit(s, cur, VG_CAT_PROCESS);
   return 0;
 }

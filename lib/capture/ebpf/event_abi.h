@@ -19,7 +19,7 @@
 #endif
 
 #define VG_COMM_LEN 16
-#define VG_MAX_STRINGS 5
+#define VG_MAX_STRINGS 9   /* exec: filename exe argv cwd tty stdio name0 name1 name2 */
 #define VG_MAX_STR 4096      /* per string, including the kernel's NUL */
 #define VG_MAX_ARGV 4096     /* exec argv blob */
 #define VG_SCRATCH_HALF 32768
@@ -89,6 +89,20 @@ struct vg_sock {
   __u16 pad[3];
   __u8 laddr[16];
   __u8 raddr[16];
+};
+
+/* One standard stream (fd 0, 1 or 2) of a new image: the exec record's sixth
+ * string slot holds three of these (fd order), slots 7-9 their names (the
+ * path; empty for sockets and when `same_as` is set). */
+#define VG_FD_CLOSED 0xffffffffu /* vg_fdinfo.mode of an fd that is not open */
+#define VG_NOT_SAME 0xff
+#define VG_STDIO_NAME_MAX 1024   /* per name, including the NUL: keeps the record bounded */
+struct vg_fdinfo {
+  __u32 mode;         /* i_mode; VG_FD_CLOSED when not open; 0: anonymous inode */
+  __u8 same_as;       /* 0-2: the same open file as that lower fd; VG_NOT_SAME otherwise */
+  __u8 pad[3];
+  __u64 ino;
+  struct vg_sock sock; /* sockets only */
 };
 
 /* Configuration written by user space before attaching (.rodata is not used

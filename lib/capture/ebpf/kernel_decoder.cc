@@ -17,6 +17,7 @@ namespace s = vigil::schema;
 static_assert(sizeof(vg_header) == 112, "event_abi.h header layout changed");
 static_assert(sizeof(vg_args) == 64);
 static_assert(sizeof(vg_sock) == 48);
+static_assert(sizeof(vg_fdinfo) == 64);
 
 namespace {
 
@@ -100,6 +101,55 @@ fb::Offset<s::SockAddr> BuildSock(fb::FlatBufferBuilder& b, const vg_sock& vs,
   return sb.Finish();
 }
 
+constexpr uint32_t kIfmt = 0170000, kIfreg = 0100000, kIfifo = 0010000;
+
+// The schema's StdioFd.name from the kernel's path walk: pseudo files come
+// back as "/<their name>" ("/memfd:x", "/[eventfd]", "/" for a pipe).
+std::string_view StdioName(uint32_t mode, std::string_view walked) {
+  const uint32_t fmt = mode & kIfmt;
+  if (fmt == 0 || (fmt == kIfreg && walked.starts_with("/memfd:"))) {
+    if (walked.starts_with('/')) walked.remove_prefix(1);
+    return walked;
+  }
+  if (fmt == kIfifo && walked == "/") return {};
+  return walked;
+}
+
+// Exec.stdio from the record's vg_fdinfo slot and the three name slots.
+// Null (field absent) when the record has no such slot (older programs).
+fb::Offset<fb::Vector<fb::Offset<s::StdioFd>>> BuildStdio(fb::FlatBufferBuilder& b,
+                                                          std::string_view raw,
+                                                          const std::string_view (&names)[3]) {
+  if (raw.size() != 3 * sizeof(vg_fdinfo)) return 0;
+  vg_fdinfo fi[3];
+  std::memcpy(fi, raw.data(), sizeof fi);
+  std::vector<fb::Offset<s::StdioFd>> out;
+  for (int i = 0; i < 3; ++i) {
+    const vg_fdinfo& f = fi[i];
+    const bool open = f.mode != VG_FD_CLOSED;
+    std::string_view name = names[i];
+    if (f.same_as < i) name = names[f.same_as];  // the kernel sent it once
+    fb::Offset<fb::String> n;
+    fb::Offset<s::SockAddr> addr;
+    if (open && (f.mode & kIfmt) == 0140000) {
+      addr = BuildSock(b, f.sock, {});
+    } else if (open) {
+      n = b.CreateString(StdioName(f.mode, name));
+    }
+    s::StdioFdBuilder sb(b);
+    sb.add_fd(i);
+    sb.add_open(open);
+    if (open) {
+      sb.add_mode(f.mode);
+      sb.add_ino(f.ino);
+      if (!n.IsNull()) sb.add_name(n);
+      if (!addr.IsNull()) sb.add_addr(addr);
+    }
+    out.push_back(sb.Finish());
+  }
+  return b.CreateVector(out);
+}
+
 std::vector<fb::Offset<fb::String>> SplitArgs(fb::FlatBufferBuilder& b, std::string_view blob) {
   std::vector<fb::Offset<fb::String>> out;
   while (!blob.empty()) {
@@ -180,6 +230,10 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       auto argv = str.Next();
       auto cwd = str.Next();
       auto tty = str.Next();
+      auto stdio_raw = str.Next();
+      std::string_view stdio_names[3];
+      for (auto& n : stdio_names) n = str.Next();
+      auto stdio = BuildStdio(b, stdio_raw, stdio_names);
       auto f = S(filename);
       auto e = S(exe);
       auto args = SplitArgs(b, argv);
@@ -195,6 +249,7 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       eb.add_exe_ino(static_cast<uint64_t>(a.a[0]));
       eb.add_exe_nlink(static_cast<uint32_t>(a.a[1]));
       eb.add_exe_from_memfd(exe.starts_with("/memfd:"));
+      if (!stdio.IsNull()) eb.add_stdio(stdio);
       body = eb.Finish().Union();
       body_type = s::Body::Exec;
       break;
