@@ -96,7 +96,8 @@ TEST_F(DefaultRulesQuiet, ShellAdministration) {
               "id > /dev/null && uname -a > /dev/null && df -h > /dev/null && find /usr/share/doc -maxdepth 1 "
               "-name 'lib*' > /dev/null && tar -C " + dir_.path() + " -czf " + dir_ / "etc.tgz" +
               " ../../etc/hostname 2>/dev/null; grep -r root /etc/passwd > /dev/null && "
-              "sort /etc/services | uniq | wc -l > /dev/null && "
+              "sort /etc/services | uniq | wc -l > /dev/null && mkdir -p " + dir_ / "shared" + " && chmod 2775 " +
+              dir_ / "shared" + " && "
               "for i in 1 2 3; do echo $i; done > /dev/null && sleep 0.1 && env > /dev/null");
 }
 
@@ -121,12 +122,18 @@ TEST_F(DefaultRulesQuiet, OrdinaryContainer) {
   const std::string cidfile = dir_ / "cid";
   size_t mark = live_->Mark();
   pid_t pid = 0;
-  EXPECT_EQ(RunShell("podman run --rm --cidfile " + cidfile +
+  // A container doing ordinary things, and `podman exec` into it (runc joins
+  // the container's namespaces from inside its cgroup: not an escape).
+  const std::string name = "vigil-quiet-" + std::to_string(getpid());
+  EXPECT_EQ(RunShell("podman run -d --name " + name + " --cidfile " + cidfile +
                          " --network none localhost/bb:1 sh -c 'ls / > /dev/null; "
                          "cat /etc/os-release /etc/passwd > /dev/null 2>&1; "
                          "for i in 1 2 3; do echo $i > /tmp/f$i; cat /tmp/f$i; done > /dev/null; "
                          "ps > /dev/null; id > /dev/null; mkdir -p /data && echo x > /data/y && "
-                         "rm /data/y; sleep 0.2' && podman ps -a > /dev/null && podman images > /dev/null",
+                         "rm /data/y; sleep 3' > /dev/null && podman exec " + name + " ls /tmp > /dev/null && "
+                         "podman exec " + name + " sh -c 'cat /tmp/f1; date' > /dev/null && "
+                         "podman ps -a > /dev/null && podman images > /dev/null && podman wait " + name +
+                         " > /dev/null && podman rm " + name + " > /dev/null",
                      &pid),
             0);
   std::string id = testing::ReadText(cidfile);
