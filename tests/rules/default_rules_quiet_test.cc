@@ -102,14 +102,18 @@ TEST_F(DefaultRulesQuiet, ShellAdministration) {
 }
 
 TEST_F(DefaultRulesQuiet, SshKeysAndInteractiveShellHistory) {
-  // The SSH tools handle private keys; an interactive bash rewrites its own
-  // history file when it exits. Neither is an attack.
+  // The SSH tools handle private keys; an interactive bash and the python
+  // REPL rewrite their own history files when they exit (python renames a
+  // temporary file over ~/.python_history). None of this is an attack.
   const std::string home = dir_ / "home";
   ExpectQuiet("mkdir -p " + home + "/.ssh && ssh-keygen -q -t ed25519 -N '' -C test -f " + home +
               "/.ssh/id_ed25519 && ssh-keygen -y -f " + home + "/.ssh/id_ed25519 > /dev/null && "
               "ssh-keygen -l -f " + home + "/.ssh/id_ed25519 > /dev/null && "
               "printf 'echo one\necho two\nexit\n' | HOME=" + home + " HISTFILE=" + home +
-              "/.bash_history bash --norc -i > /dev/null 2>&1 && test -s " + home + "/.bash_history");
+              "/.bash_history bash --norc -i > /dev/null 2>&1 && test -s " + home + "/.bash_history && "
+              "echo 'print(6 * 7)' | HOME=" + home + " /usr/bin/python3 -i > /dev/null 2>&1 && "
+              "echo 'print(6 * 7)' | HOME=" + home + " /usr/bin/python3 -i > /dev/null 2>&1 && "
+              "test -e " + home + "/.python_history");
 }
 
 TEST_F(DefaultRulesQuiet, OrdinaryContainer) {
