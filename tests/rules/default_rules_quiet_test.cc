@@ -52,6 +52,17 @@ TEST_F(DefaultRulesQuiet, CompileAndRunCppProgram) {
               "g++ -c hello.cc -o hello.o && g++ hello.o -o hello2 && ./hello2 > /dev/null");
 }
 
+TEST_F(DefaultRulesQuiet, AddressSanitizerLeakCheck) {
+  // At exit, LeakSanitizer stops the world: a clone of the program
+  // PTRACE_ATTACHes to each of its threads. A debug build, not an injection.
+  WriteText(dir_ / "threads.cc",
+            "#include <thread>\n#include <vector>\n"
+            "int main() { std::vector<std::thread> t; for (int i = 0; i < 3; ++i) t.emplace_back([] {});\n"
+            "  for (auto& x : t) x.join(); return 0; }\n");
+  ExpectQuiet("cd " + dir_.path() + " && g++ -g -fsanitize=address -o threads threads.cc && "
+              "ASAN_OPTIONS=detect_leaks=1 ./threads");
+}
+
 TEST_F(DefaultRulesQuiet, CmakeConfigureBuildAndTest) {
   RunShell("mkdir -p " + dir_ / "proj");
   WriteText(dir_ / "proj/CMakeLists.txt",
