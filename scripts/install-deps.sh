@@ -17,6 +17,7 @@ TEST_PKGS=(
   podman runc busybox-static              # real containers in tests
   redis-server redis-tools                # workload benchmark
   netcat-openbsd iproute2 procps kmod     # syscall triggers and reference tools
+  openssh-client                          # ssh-keygen in the default rules' false-positive test
 )
 
 want=("${BUILD_PKGS[@]}")
