@@ -520,6 +520,22 @@ TEST_F(DefaultRulesBehaviour, HostCorePatternWrite) {
   EXPECT_EQ(ReadText(dir_ / "core_pattern"), "|/tmp/x\n");
 }
 
+TEST_F(DefaultRulesBehaviour, HostReleaseAgentWrite) {
+  // The memory hierarchy's release_agent, replaced by a bind-mounted
+  // temporary file in a private mount namespace: the host's is untouched.
+  const std::string agent = "/sys/fs/cgroup/memory/release_agent";
+  if (access(agent.c_str(), F_OK) != 0) GTEST_SKIP() << "no cgroup v1 memory hierarchy here";
+  const std::string before = ReadText(agent);
+  WriteText(dir_ / "release_agent", "");
+  auto alerts = Behave("exec unshare -m sh -ec 'mount --bind " + dir_ / "release_agent" + " " + agent +
+                           "; echo /tmp/x > " + agent + "'",
+                       {kCorePattern});
+  ExpectAlert(alerts, kCorePattern, "sh");
+  ExpectOnly(alerts, {kCorePattern});
+  EXPECT_EQ(ReadText(agent), before);
+  EXPECT_EQ(ReadText(dir_ / "release_agent"), "/tmp/x\n");
+}
+
 // ---- containers ----------------------------------------------------------------------
 
 class DefaultRulesContainer : public DefaultRulesBehaviour {
@@ -585,6 +601,18 @@ TEST_F(DefaultRulesContainer, CorePatternWriteAttempt) {
                                   {kProcSys});
   ExpectAlert(alerts, kProcSys, "sh");
   ExpectOnly(alerts, {kProcSys});
+}
+
+TEST_F(DefaultRulesContainer, ReleaseAgentWrite) {
+  // The escape writes release_agent at the root of a cgroup v1 hierarchy it
+  // mounted; mounting one would change the host's, so the file here is a
+  // temporary file mounted into the container under that name.
+  WriteText(dir_ / "release_agent", "");
+  auto alerts = BehaveInContainer("--network none -v " + dir_ / "release_agent" + ":/tmp/cg/release_agent",
+                                  "echo /tmp/x > /tmp/cg/release_agent", {kProcSys});
+  ExpectAlert(alerts, kProcSys, "sh");
+  ExpectOnly(alerts, {kProcSys});
+  EXPECT_EQ(ReadText(dir_ / "release_agent"), "/tmp/x\n");
 }
 
 TEST_F(DefaultRulesContainer, RuntimeSocketAccess) {
