@@ -127,6 +127,34 @@ TEST_F(DefaultRulesQuiet, SshKeysAndInteractiveShellHistory) {
               "test -e " + home + "/.python_history");
 }
 
+TEST_F(DefaultRulesQuiet, ImageImportWithEtcFiles) {
+  // Importing an image extracts its layer: podman re-executes itself
+  // (storage-untar) chrooted into the layer directory, so the files it
+  // writes are seen as /etc/cron.d/..., /etc/sudoers.d/..., a setuid su.
+  if (RunShell("bash " + std::string(VIGIL_SOURCE_DIR) + "/tests/state/podman_env.sh") != 0) {
+    const char* ci = getenv("CI");
+    if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
+    GTEST_SKIP() << "podman is not usable here";
+  }
+  setenv("CONTAINERS_CONF", "/tmp/vigil-podman/containers.conf", 1);
+  const std::string root = dir_ / "rootfs";
+  const std::string image = "localhost/vigil-quiet-import:" + std::to_string(getpid());
+  // The image is prepared outside the observed work (its chmod u+s is the
+  // kind of thing the setuid rule reports).
+  ASSERT_EQ(RunShell("mkdir -p " + root + "/etc/cron.d " + root + "/etc/sudoers.d " + root + "/etc/profile.d " +
+                     root + "/etc/systemd/system " + root + "/root/.ssh " + root + "/var/log " + root +
+                     "/bin && cp /bin/busybox " + root + "/bin/su && chmod 4755 " + root +
+                     "/bin/su && echo '* * * * * root true' > " + root + "/etc/cron.d/job && "
+                     "echo 'root ALL=(ALL) ALL' > " + root + "/etc/sudoers.d/root && echo 'true' > " + root +
+                     "/etc/profile.d/x.sh && echo '[Unit]' > " + root + "/etc/systemd/system/x.service && : > " +
+                     root + "/etc/ld.so.preload && echo 'ssh-ed25519 AAAA k' > " + root +
+                     "/root/.ssh/authorized_keys && echo x > " + root + "/root/.bash_history && tar -C " + root +
+                     " -cf " + dir_ / "rootfs.tar" + " ."),
+            0);
+  ExpectQuiet("podman import -q " + dir_ / "rootfs.tar" + " " + image + " > /dev/null && podman rmi " + image +
+              " > /dev/null");
+}
+
 TEST_F(DefaultRulesQuiet, OrdinaryContainer) {
   if (RunShell("bash " + std::string(VIGIL_SOURCE_DIR) + "/tests/state/podman_env.sh") != 0) {
     const char* ci = getenv("CI");
