@@ -669,14 +669,18 @@ Status CollectSystemInfo(const CollectContext& ctx, RowSink& sink) {
   // first CPU on this project's VMs).
   const int64_t cpus = sysconf(_SC_NPROCESSORS_ONLN);
   std::string brand;
-  for (std::string_view line : SplitLines(ReadProcText(ctx, "cpuinfo", 16 << 20))) {
+  // The texts are named: a temporary inside a range-for initialiser dies
+  // before the loop (C++20), and SplitLines returns views into it.
+  const std::string cpuinfo = ReadProcText(ctx, "cpuinfo", 16 << 20);
+  for (std::string_view line : SplitLines(cpuinfo)) {
     if (brand.empty() && line.substr(0, 10) == "model name") {
       size_t c = line.find(':');
       if (c != std::string_view::npos) brand = std::string(line.substr(c + 1 + (c + 1 < line.size())));
     }
   }
   int64_t mem = 0;
-  for (std::string_view line : SplitLines(ReadProcText(ctx, "meminfo"))) {
+  const std::string meminfo = ReadProcText(ctx, "meminfo");
+  for (std::string_view line : SplitLines(meminfo)) {
     if (line.substr(0, 9) == "MemTotal:") {
       std::string_view v = line.substr(9);
       while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
