@@ -657,10 +657,14 @@ FieldValue ContainerField(Enrichment& en, bool host_value, Get get) {
 
 std::string_view SyscallNameOf(const schema::Event& event) {
   const schema::Header* h = event.header();
-  const auto type = static_cast<EventType>(h->type());
+  return SyscallNameOf(static_cast<uint32_t>(h->type()), h->syscall());
+}
+
+std::string_view SyscallNameOf(uint32_t event_type, uint32_t syscall) {
+  const auto type = static_cast<EventType>(event_type);
   if (type == EventType::kExit) return "procexit";
   std::string_view name =
-      h->syscall() == internal::kNoSyscall ? std::string_view() : internal::SyscallName(h->syscall());
+      syscall == internal::kNoSyscall ? std::string_view() : internal::SyscallName(syscall);
   if (!name.empty()) return name;
   switch (type) {
     case EventType::kExec: return "execve";

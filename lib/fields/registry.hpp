@@ -62,6 +62,9 @@ inline constexpr uint32_t kFieldCount = static_cast<uint32_t>(FieldId::kCount);
 // "execve", "clone"), "procexit" for Exit, and a per-type default when the
 // header carries no syscall number.
 std::string_view SyscallNameOf(const schema::Event& event);
+// The same from the header's type and syscall number (internal::kNoSyscall
+// when it carries none).
+std::string_view SyscallNameOf(uint32_t event_type, uint32_t syscall);
 
 // Extracts one field. `ctx` is the capture's state at delivery time.
 FieldValue Extract(const FieldRef& ref, const schema::Event& event,

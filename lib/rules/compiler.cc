@@ -175,6 +175,29 @@ std::optional<bool> FoldEvtDir(const Expr& e) {
   return std::nullopt;
 }
 
+// Pred::cost of a value: what reading it takes on a cold field cache.
+uint8_t ValueCost(const ValueExpr& v) {
+  if (v.kind == ValueExpr::Kind::kTransform) return 4;
+  const std::string_view f = v.field;
+  auto starts = [&](std::string_view p) { return f.substr(0, p.size()) == p; };
+  if (f == "evt.type" && !v.has_arg) return 0;               // header bits
+  if (starts("evt.")) return 1;                              // header or body
+  if (starts("fd.") || starts("fs.")) return 2;              // body strings
+  if (f == "proc.aname" || f == "proc.apid" || f == "proc.aexe" || f == "proc.aexepath" ||
+      f == "proc.acmdline")
+    return 4;                                                // ancestry walk
+  if (starts("container.") || starts("k8s.")) return 4;      // cgroup, metadata
+  return 3;                                                  // process table
+}
+
+// Pred::cost of a check.
+uint8_t CheckCost(const Expr& e) {
+  uint8_t c = ValueCost(*e.lhs);
+  if (e.rhs_kind == Expr::Rhs::kField && e.rhs) c = std::max(c, ValueCost(*e.rhs));
+  if (e.op == "regex" || e.op == "glob" || e.op == "iglob") c = std::max<uint8_t>(c, 4);
+  return c;
+}
+
 }  // namespace
 
 struct Compiler::Node {
@@ -334,10 +357,14 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
       macro_stack_.pop_back();
       return out;
     }
-    case Expr::Kind::kCheck:
+    case Expr::Kind::kCheck: {
       if (e.lhs->kind == ValueExpr::Kind::kField && e.lhs->field == "evt.type" && !e.lhs->has_arg)
-        return CompileEvtType(e, source);
-      return CompileCheck(e, source);
+        out = CompileEvtType(e, source);
+      else
+        out = CompileCheck(e, source);
+      if (out.pred) out.pred->set_cost(CheckCost(e));
+      return out;
+    }
   }
   return out;
 }
@@ -362,6 +389,11 @@ Compiler::Node Compiler::CompileEvtType(const Expr& e, uint32_t source) {
   } else {
     return out;
   }
+  // The string check CompileCheck built is replaced by one on the header.
+  std::vector<std::string> values;
+  values.reserve(names.size());
+  for (const Literal& n : names) values.push_back(n.value);
+  out.pred = MakeEvtTypeCheck(std::move(values), ne);
   EventTypeBits bits;
   for (const Literal& n : names) {
     if (auto t = EventTypeOfSyscall(n.value)) {

@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "core/event_context.hpp"
+#include "core/syscalls.hpp"
 #include "fields/enrichment.hpp"
 #include "state/users.hpp"
 #include "fields/registry.hpp"
@@ -309,6 +310,50 @@ class NumberSetPred final : public Pred {
   std::vector<__int128> items_;
 };
 
+// evt.type against constant names, without building the name: the name is
+// a function of (header type, syscall number) (fields::SyscallNameOf), so the
+// answer for every syscall number below kSyscallBits and every event type is
+// computed once. Larger numbers (none on x86-64 or arm64) take the slow path.
+class EvtTypePred final : public Pred {
+ public:
+  EvtTypePred(std::vector<std::string> names, bool negate) : negate_(negate) {
+    for (auto& n : names) names_.insert(std::move(n));
+    for (uint32_t t = 0; t < kEventTypeBits; ++t)
+      if (names_.contains(AbslView(fields::SyscallNameOf(t, internal::kNoSyscall))))
+        by_type_.set(t);
+    for (uint32_t nr = 0; nr < kSyscallBits; ++nr) {
+      if (internal::SyscallName(nr).empty()) continue;
+      named_.set(nr);
+      // The exit type is "procexit" whatever the number; it is checked first.
+      if (names_.contains(AbslView(internal::SyscallName(nr)))) by_syscall_.set(nr);
+    }
+  }
+  bool Eval(EvalContext& ctx) const override {
+    const schema::Header* h = static_cast<const schema::Event*>(ctx.event().table())->header();
+    const auto type = static_cast<uint32_t>(h->type());
+    const uint32_t nr = h->syscall();
+    bool in;
+    if (type >= kEventTypeBits) {
+      in = names_.contains(AbslView(fields::SyscallNameOf(type, nr)));
+    } else if (type == static_cast<uint32_t>(EventType::kExit) || nr == internal::kNoSyscall) {
+      in = by_type_.test(type);
+    } else if (nr < kSyscallBits) {
+      in = named_.test(nr) ? by_syscall_.test(nr) : by_type_.test(type);
+    } else {
+      in = names_.contains(AbslView(fields::SyscallNameOf(type, nr)));
+    }
+    return in != negate_;
+  }
+
+ private:
+  static constexpr uint32_t kSyscallBits = 1024;
+  absl::flat_hash_set<std::string> names_;
+  std::bitset<kEventTypeBits> by_type_;  // the name when the header has no syscall number
+  std::bitset<kSyscallBits> named_;      // numbers SyscallName knows
+  std::bitset<kSyscallBits> by_syscall_;
+  bool negate_;
+};
+
 // pmatch: true when the value is one of the prefixes or lies below one
 // ("/etc" matches "/etc" and "/etc/passwd", not "/etcd"). One hash lookup per
 // path component.
@@ -593,7 +638,10 @@ std::unique_ptr<Pred> MakeConst(bool value) { return std::make_unique<ConstPred>
 
 std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child) {
   if (auto* c = dynamic_cast<ConstPred*>(child.get())) return MakeConst(!c->value());
-  return std::make_unique<NotPred>(std::move(child));
+  const uint8_t cost = child->cost();
+  auto out = std::make_unique<NotPred>(std::move(child));
+  out->set_cost(cost);
+  return out;
 }
 
 namespace {
@@ -616,7 +664,12 @@ std::unique_ptr<Pred> MakeJoined(std::vector<std::unique_ptr<Pred>> children, bo
   }
   if (flat.empty()) return MakeConst(is_and);
   if (flat.size() == 1) return std::move(flat[0]);
-  return std::make_unique<P>(std::move(flat));
+  std::stable_sort(flat.begin(), flat.end(),
+                   [](const auto& a, const auto& b) { return a->cost() < b->cost(); });
+  const uint8_t cost = flat.back()->cost();
+  auto out = std::make_unique<P>(std::move(flat));
+  out->set_cost(cost);
+  return out;
 }
 
 }  // namespace
@@ -668,6 +721,9 @@ std::unique_ptr<Pred> MakeStringSet(uint32_t slot, std::vector<std::string> item
 std::unique_ptr<Pred> MakeNumberSet(uint32_t slot, std::vector<__int128> items) {
   if (items.empty()) return MakeConst(false);
   return std::make_unique<NumberSetPred>(slot, std::move(items));
+}
+std::unique_ptr<Pred> MakeEvtTypeCheck(std::vector<std::string> names, bool negate) {
+  return std::make_unique<EvtTypePred>(std::move(names), negate);
 }
 std::unique_ptr<Pred> MakePathPrefix(uint32_t slot, std::vector<std::string> prefixes) {
   if (prefixes.empty()) return MakeConst(false);

@@ -111,6 +111,15 @@ class Pred {
  public:
   virtual ~Pred() = default;
   virtual bool Eval(EvalContext& ctx) const = 0;
+  // A rough rank of what Eval costs on a cold cache (0: header only, 4:
+  // ancestry, containers, regexes; see CheckCost in compiler.cc). `and`/`or`
+  // evaluate their operands cheapest first: they have no side effects, so the
+  // order changes only the time.
+  uint8_t cost() const { return cost_; }
+  void set_cost(uint8_t cost) { cost_ = cost; }
+
+ private:
+  uint8_t cost_ = 0;
 };
 
 // Comparison operators after type checking.
@@ -124,7 +133,8 @@ enum class Op : uint8_t {
 
 std::unique_ptr<Pred> MakeConst(bool value);
 std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child);
-// Flattens nested predicates of the same kind.
+// Flattens nested predicates of the same kind and orders the operands by
+// cost (stable); the result costs as much as its dearest operand.
 std::unique_ptr<Pred> MakeAnd(std::vector<std::unique_ptr<Pred>> children);
 std::unique_ptr<Pred> MakeOr(std::vector<std::unique_ptr<Pred>> children);
 std::unique_ptr<Pred> MakeExists(uint32_t slot);
@@ -136,6 +146,10 @@ std::unique_ptr<Pred> MakeBoolCheck(uint32_t slot, Op op, bool value);
 // `in`/`intersects` against constants.
 std::unique_ptr<Pred> MakeStringSet(uint32_t slot, std::vector<std::string> items);
 std::unique_ptr<Pred> MakeNumberSet(uint32_t slot, std::vector<__int128> items);
+// `evt.type = x`, `evt.type in (...)` (`negate`: `evt.type != x`) decided
+// from the event header's type and syscall number through bitsets built
+// once, with the same result as comparing the syscall name (SyscallNameOf).
+std::unique_ptr<Pred> MakeEvtTypeCheck(std::vector<std::string> names, bool negate);
 // Path prefix match: `prefixes` are paths without a trailing '/' ("/" for root).
 std::unique_ptr<Pred> MakePathPrefix(uint32_t slot, std::vector<std::string> prefixes);
 // Full match of a compiled regex.
