@@ -2,6 +2,11 @@
 // mixed event stream, and syscall->alert latency on a live capture.
 //
 //   detect_benchmark [--seconds S] [--rounds N] [--falco FILE] [--keep FILE]
+//                    [--replay FILE] [--no-latency]
+//
+// --keep FILE keeps the recording; --replay FILE replays one kept earlier
+// instead of recording (the same stream for runs of two builds); --no-latency
+// skips step 3.
 //
 // 1. Records a mixed workload for S seconds (default 3) with a live capture
 //    of every event type: a child process loops over execs of /bin/true,
@@ -233,14 +238,18 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int rounds = 5;
   std::string falco = "/work/shared/compat/falco/current/falco_rules.yaml";
-  std::string keep;
+  std::string keep, replay;
+  bool latency = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) seconds = atof(argv[++i]);
     else if (a == "--rounds" && i + 1 < argc) rounds = atoi(argv[++i]);
     else if (a == "--falco" && i + 1 < argc) falco = argv[++i];
     else if (a == "--keep" && i + 1 < argc) keep = argv[++i];
-    else Die("usage: detect_benchmark [--seconds S] [--rounds N] [--falco FILE] [--keep FILE]");
+    else if (a == "--replay" && i + 1 < argc) replay = argv[++i];
+    else if (a == "--no-latency") latency = false;
+    else Die("usage: detect_benchmark [--seconds S] [--rounds N] [--falco FILE] [--keep FILE] "
+             "[--replay FILE] [--no-latency]");
   }
   if (geteuid() != 0) Die("needs root (live capture)");
   vigil_bench::PrintMachineState("detect_benchmark (start)");
@@ -251,8 +260,8 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/vigil-detect-bench-XXXXXX";
   if (!mkdtemp(tmpl)) Die("mkdtemp");
   const std::string dir = tmpl;
-  const std::string rec = keep.empty() ? dir + "/mixed.vgl" : keep;
-  Record(rec, seconds, dir);
+  const std::string rec = !replay.empty() ? replay : keep.empty() ? dir + "/mixed.vgl" : keep;
+  if (replay.empty()) Record(rec, seconds, dir);
 
   struct Set {
     const char* name;
@@ -287,9 +296,9 @@ int main(int argc, char** argv) {
            static_cast<unsigned long long>(s.last.alerts));
   }
   fflush(stdout);
-  Latency(falco, 5.0);
+  if (latency) Latency(falco, 5.0);
   vigil_bench::PrintMachineState("detect_benchmark (end)");
-  if (keep.empty()) unlink(rec.c_str());
+  if (keep.empty() && replay.empty()) unlink(rec.c_str());
   rmdir(dir.c_str());
   return 0;
 }
