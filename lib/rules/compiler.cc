@@ -181,6 +181,7 @@ uint8_t ValueCost(const ValueExpr& v) {
   const std::string_view f = v.field;
   auto starts = [&](std::string_view p) { return f.substr(0, p.size()) == p; };
   if (f == "evt.type" && !v.has_arg) return 0;               // header bits
+  if (starts("evt.arg.") || starts("evt.rawarg.")) return 2;  // rendered as text
   if (starts("evt.")) return 1;                              // header or body
   if (starts("fd.") || starts("fs.")) return 2;              // body strings
   if (f == "proc.aname" || f == "proc.apid" || f == "proc.aexe" || f == "proc.aexepath" ||
@@ -353,8 +354,14 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
         return out;
       }
       macro_stack_.push_back(e.name);
+      const size_t nodes_before = nodes_;
       out = CompileExpr(*m.ast, m.source, depth + 1);
       macro_stack_.pop_back();
+      // A macro compiles to the same predicate wherever it is used: rules
+      // that share it share its result per event. Single checks are cheap
+      // enough on their own (their values are cached already).
+      if (out.pred && nodes_ - nodes_before > 1)
+        out.pred = MakeMemo(slots_->InternMemo(e.name), std::move(out.pred));
       return out;
     }
     case Expr::Kind::kCheck: {

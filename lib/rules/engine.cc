@@ -542,7 +542,7 @@ RuleEvaluator::RuleEvaluator(std::shared_ptr<const RuleSet> rules, RuleEvaluator
   impl_->rules = std::move(rules);
   impl_->options = options;
   const RuleSet::Impl& set = *impl_->rules->impl_;
-  impl_->cache.Resize(set.slots.size());
+  impl_->cache.Resize(set.slots.size(), set.slots.memos());
   impl_->stats.resize(set.infos.size());
   impl_->sample_countdown.assign(set.infos.size(), 1);  // the first evaluation is timed
   impl_->matches.reserve(16);
@@ -650,7 +650,7 @@ bool Filter::Matches(const Event& event) const {
     if (type >= rules::kEventTypeBits || !impl_->types.test(type)) return false;
   }
   rules::FieldCache cache;
-  cache.Resize(impl_->slots.size());
+  cache.Resize(impl_->slots.size(), impl_->slots.memos());
   std::optional<fields::Enrichment> en;
   if (event.context()) en.emplace(*static_cast<const schema::Event*>(event.table()), event.context());
   rules::EvalContext ctx(event, en ? &*en : nullptr, impl_->slots, cache);

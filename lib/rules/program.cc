@@ -162,6 +162,22 @@ class OrPred final : public Pred {
   std::vector<std::unique_ptr<Pred>> c_;
 };
 
+class MemoPred final : public Pred {
+ public:
+  MemoPred(uint32_t memo, std::unique_ptr<Pred> c) : memo_(memo), c_(std::move(c)) {}
+  bool Eval(EvalContext& ctx) const override {
+    FieldCache& cache = ctx.cache();
+    if (cache.HasMemo(memo_)) return cache.GetMemo(memo_);
+    const bool v = c_->Eval(ctx);
+    cache.PutMemo(memo_, v);
+    return v;
+  }
+
+ private:
+  uint32_t memo_;
+  std::unique_ptr<Pred> c_;
+};
+
 class ExistsPred final : public Pred {
  public:
   explicit ExistsPred(uint32_t slot) : slot_(slot) {}
@@ -180,6 +196,10 @@ class StringPred final : public Pred {
  public:
   StringPred(uint32_t slot, Op op, std::string needle)
       : slot_(slot), op_(op), needle_(std::move(needle)), na_(op == Op::kEq && needle_ == kNA) {}
+  uint32_t slot() const { return slot_; }
+  Op op() const { return op_; }
+  bool na() const { return na_; }
+  std::string& needle() { return needle_; }
   bool Eval(EvalContext& ctx) const override {
     const FieldValue& v = ctx.Get(slot_);
     if (na_ && !Present(v)) return true;
@@ -274,6 +294,26 @@ class BoolPred final : public Pred {
   bool value_;
 };
 
+// `slot op n1 or slot op n2 or ...` (startswith, endswith, contains): one
+// read of the value for all needles.
+class StringAnyPred final : public Pred {
+ public:
+  StringAnyPred(uint32_t slot, Op op, std::vector<std::string> needles)
+      : slot_(slot), op_(op), needles_(std::move(needles)) {}
+  bool Eval(EvalContext& ctx) const override {
+    return AnyString(ctx.Get(slot_), [&](const std::string& s) {
+      for (const std::string& n : needles_)
+        if (StringOp(op_, s, n)) return true;
+      return false;
+    });
+  }
+
+ private:
+  uint32_t slot_;
+  Op op_;
+  std::vector<std::string> needles_;
+};
+
 class StringSetPred final : public Pred {
  public:
   StringSetPred(uint32_t slot, std::vector<std::string> items) : slot_(slot) {
@@ -329,9 +369,8 @@ class EvtTypePred final : public Pred {
     }
   }
   bool Eval(EvalContext& ctx) const override {
-    const schema::Header* h = static_cast<const schema::Event*>(ctx.event().table())->header();
-    const auto type = static_cast<uint32_t>(h->type());
-    const uint32_t nr = h->syscall();
+    const uint32_t type = ctx.event_type();
+    const uint32_t nr = ctx.syscall();
     bool in;
     if (type >= kEventTypeBits) {
       in = names_.contains(AbslView(fields::SyscallNameOf(type, nr)));
@@ -572,17 +611,32 @@ uint32_t SlotTable::Intern(Slot slot) {
   return id;
 }
 
-void FieldCache::Resize(size_t slots) {
+uint32_t SlotTable::InternMemo(const std::string& name) {
+  return memos_.try_emplace(name, static_cast<uint32_t>(memos_.size())).first->second;
+}
+
+void FieldCache::Resize(size_t slots, size_t memos) {
   values_.assign(slots, FieldValue());
   stamps_.assign(slots, 0);
+  memo_stamps_.assign(memos, 0);
+  memo_values_.assign(memos, 0);
   generation_ = 1;
 }
 
 void FieldCache::NextEvent() {
   if (++generation_ == 0) {
     std::fill(stamps_.begin(), stamps_.end(), 0);
+    std::fill(memo_stamps_.begin(), memo_stamps_.end(), 0);
     generation_ = 1;
   }
+}
+
+EvalContext::EvalContext(const Event& event, fields::Enrichment* enrichment,
+                         const SlotTable& slots, FieldCache& cache)
+    : event_(event), enrichment_(enrichment), slots_(slots), cache_(cache) {
+  const schema::Header* h = static_cast<const schema::Event*>(event.table())->header();
+  event_type_ = static_cast<uint32_t>(h->type());
+  syscall_ = h->syscall();
 }
 
 const FieldValue& EvalContext::Get(uint32_t id) {
@@ -646,6 +700,51 @@ std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child) {
 
 namespace {
 
+// In an `or`: checks of one slot with one operator (=, startswith, endswith,
+// contains) become one predicate (a set for =), in the place of the first.
+// The same result: the value matches one needle iff one check holds. `=`
+// against "<NA>" (which also holds for a missing value) is left alone.
+std::vector<std::unique_ptr<Pred>> MergeStringChecks(std::vector<std::unique_ptr<Pred>> in) {
+  auto mergeable = [](Pred* p) -> StringPred* {
+    auto* s = dynamic_cast<StringPred*>(p);
+    if (!s || s->na()) return nullptr;
+    const Op op = s->op();
+    return op == Op::kEq || op == Op::kStartsWith || op == Op::kEndsWith || op == Op::kContains
+               ? s
+               : nullptr;
+  };
+  std::vector<std::unique_ptr<Pred>> out;
+  std::vector<bool> used(in.size(), false);
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (used[i]) continue;
+    StringPred* first = mergeable(in[i].get());
+    if (!first) {
+      out.push_back(std::move(in[i]));
+      continue;
+    }
+    std::vector<std::string> needles{first->needle()};
+    for (size_t j = i + 1; j < in.size(); ++j) {
+      StringPred* other = used[j] ? nullptr : mergeable(in[j].get());
+      if (other && other->slot() == first->slot() && other->op() == first->op()) {
+        needles.push_back(std::move(other->needle()));
+        used[j] = true;
+      }
+    }
+    if (needles.size() == 1) {
+      out.push_back(std::move(in[i]));
+      continue;
+    }
+    const uint8_t cost = first->cost();
+    std::unique_ptr<Pred> merged =
+        first->op() == Op::kEq
+            ? std::unique_ptr<Pred>(std::make_unique<StringSetPred>(first->slot(), std::move(needles)))
+            : std::make_unique<StringAnyPred>(first->slot(), first->op(), std::move(needles));
+    merged->set_cost(cost);
+    out.push_back(std::move(merged));
+  }
+  return out;
+}
+
 // And (is_and) / Or: flattens same-kind children, folds constants.
 template <typename P>
 std::unique_ptr<Pred> MakeJoined(std::vector<std::unique_ptr<Pred>> children, bool is_and) {
@@ -662,11 +761,14 @@ std::unique_ptr<Pred> MakeJoined(std::vector<std::unique_ptr<Pred>> children, bo
     }
     flat.push_back(std::move(c));
   }
+  if (!is_and) flat = MergeStringChecks(std::move(flat));
   if (flat.empty()) return MakeConst(is_and);
   if (flat.size() == 1) return std::move(flat[0]);
   std::stable_sort(flat.begin(), flat.end(),
                    [](const auto& a, const auto& b) { return a->cost() < b->cost(); });
-  const uint8_t cost = flat.back()->cost();
+  // An `and` usually stops at its first (cheapest) operand, an `or` that
+  // does not match runs them all.
+  const uint8_t cost = is_and ? flat.front()->cost() : flat.back()->cost();
   auto out = std::make_unique<P>(std::move(flat));
   out->set_cost(cost);
   return out;
@@ -704,6 +806,13 @@ std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet
   return std::make_unique<NetPred>(slot, negate, std::move(nets));
 }
 
+std::unique_ptr<Pred> MakeMemo(uint32_t memo, std::unique_ptr<Pred> child) {
+  if (dynamic_cast<ConstPred*>(child.get())) return child;
+  const uint8_t cost = child->cost();
+  auto out = std::make_unique<MemoPred>(memo, std::move(child));
+  out->set_cost(cost);
+  return out;
+}
 std::unique_ptr<Pred> MakeExists(uint32_t slot) { return std::make_unique<ExistsPred>(slot); }
 std::unique_ptr<Pred> MakeStringCheck(uint32_t slot, Op op, std::string needle) {
   return std::make_unique<StringPred>(slot, op, std::move(needle));

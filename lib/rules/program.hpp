@@ -65,16 +65,20 @@ class SlotTable {
   uint32_t Intern(Slot slot);
   const Slot& operator[](uint32_t id) const { return slots_[id]; }
   size_t size() const { return slots_.size(); }
+  // The id of the memo of macro `name` (see MakeMemo), adding it if new.
+  uint32_t InternMemo(const std::string& name);
+  size_t memos() const { return memos_.size(); }
 
  private:
   std::vector<Slot> slots_;
   absl::flat_hash_map<std::string, uint32_t> by_name_;
+  absl::flat_hash_map<std::string, uint32_t> memos_;
 };
 
 // Values of the slots for the current event, computed on first use.
 class FieldCache {
  public:
-  void Resize(size_t slots);
+  void Resize(size_t slots, size_t memos);
   // Forgets the previous event's values (O(1) except once every 2^32 events).
   void NextEvent();
   bool Has(uint32_t slot) const { return stamps_[slot] == generation_; }
@@ -83,10 +87,19 @@ class FieldCache {
     return values_[slot];
   }
   const FieldValue& Get(uint32_t slot) const { return values_[slot]; }
+  // Results of memoized macros for the current event.
+  bool HasMemo(uint32_t memo) const { return memo_stamps_[memo] == generation_; }
+  bool GetMemo(uint32_t memo) const { return memo_values_[memo] != 0; }
+  void PutMemo(uint32_t memo, bool value) {
+    memo_stamps_[memo] = generation_;
+    memo_values_[memo] = value;
+  }
 
  private:
   std::vector<FieldValue> values_;
   std::vector<uint32_t> stamps_;
+  std::vector<uint32_t> memo_stamps_;
+  std::vector<uint8_t> memo_values_;
   uint32_t generation_ = 1;
 };
 
@@ -94,14 +107,19 @@ class EvalContext {
  public:
   // `enrichment` may be null (then fields are read through Event::Field).
   EvalContext(const Event& event, fields::Enrichment* enrichment, const SlotTable& slots,
-              FieldCache& cache)
-      : event_(event), enrichment_(enrichment), slots_(slots), cache_(cache) {}
+              FieldCache& cache);
 
   const FieldValue& Get(uint32_t slot);
   const Event& event() const { return event_; }
+  FieldCache& cache() { return cache_; }
+  // The header's type and syscall number, read once per event.
+  uint32_t event_type() const { return event_type_; }
+  uint32_t syscall() const { return syscall_; }
 
  private:
   const Event& event_;
+  uint32_t event_type_;
+  uint32_t syscall_;
   fields::Enrichment* enrichment_;
   const SlotTable& slots_;
   FieldCache& cache_;
@@ -134,10 +152,15 @@ enum class Op : uint8_t {
 std::unique_ptr<Pred> MakeConst(bool value);
 std::unique_ptr<Pred> MakeNot(std::unique_ptr<Pred> child);
 // Flattens nested predicates of the same kind and orders the operands by
-// cost (stable); the result costs as much as its dearest operand.
+// cost (stable). An `and` costs as much as its cheapest operand (it usually
+// stops there), an `or` as much as its dearest.
 std::unique_ptr<Pred> MakeAnd(std::vector<std::unique_ptr<Pred>> children);
 std::unique_ptr<Pred> MakeOr(std::vector<std::unique_ptr<Pred>> children);
 std::unique_ptr<Pred> MakeExists(uint32_t slot);
+// `child` evaluated at most once per event for all predicates with the same
+// `memo` (SlotTable::InternMemo): macros shared by many rules. Constant
+// children are returned as they are (so that and/or still fold them).
+std::unique_ptr<Pred> MakeMemo(uint32_t memo, std::unique_ptr<Pred> child);
 // Op is kEq, kNe, kContains, kIContains (needle already lowercased),
 // kStartsWith, kEndsWith, kGlob, kIGlob.
 std::unique_ptr<Pred> MakeStringCheck(uint32_t slot, Op op, std::string needle);

@@ -418,6 +418,98 @@ std::shared_ptr<const RuleSet> LoadRules(const char* text = kRules) {
   return rs.ok() ? *rs : nullptr;
 }
 
+// evt.type checks are decided from the header's type and syscall number
+// without building the name: they must agree with the name itself, including
+// no syscall number, one vigil does not know, and exit.
+TEST_F(RulesEval, EvtTypeChecksAgreeWithTheName) {
+  using T = schema::EventType;
+  const std::vector<std::string> names = {
+      "open", "openat", "openat2", "creat", "execve", "execveat", "clone", "clone3", "fork",
+      "vfork", "procexit", "unlink", "unlinkat", "rmdir", "rename", "renameat2", "connect",
+      "accept4", "setuid", "setresuid", "mount", "umount2", "bpf", "ptrace", "memfd_create"};
+  const std::vector<std::pair<T, uint16_t>> headers = {
+      {T::Open, 0xffff},    {T::Open, SYS_open},       {T::Open, SYS_openat},
+      {T::Open, SYS_creat}, {T::Open, 1000},           {T::Exec, SYS_execveat},
+      {T::Exec, 0xffff},    {T::Fork, SYS_clone3},     {T::Fork, 0xffff},
+      {T::Exit, SYS_exit_group}, {T::Exit, 0xffff},    {T::Connect, SYS_connect},
+      {T::Unlink, SYS_rmdir}, {T::SetUid, SYS_setresuid}, {T::SetUid, 0xffff}};
+  for (const auto& [type, nr] : headers) {
+    HeaderSpec h;
+    h.type = type;
+    h.syscall = nr;
+    OwnedEvent e = Make(h, "cat", Body::NONE, nullptr);
+    Result<FieldValue> v = e->Field("evt.type");
+    ASSERT_TRUE(v.ok());
+    const std::string name = std::get<std::string>(*v);
+    for (const std::string& n : names)
+      EXPECT_EQ(M("evt.type = " + n, *e), name == n) << name << " vs " << n;
+    EXPECT_EQ(M("evt.type in (openat, execve, procexit, connect, rmdir)", *e),
+              name == "openat" || name == "execve" || name == "procexit" || name == "connect" ||
+                  name == "rmdir")
+        << name;
+    EXPECT_EQ(M("evt.type in (open, creat, clone3) and proc.name = cat", *e),
+              name == "open" || name == "creat" || name == "clone3")
+        << name;
+  }
+}
+
+// `or` of checks of one field with one operator is merged into one check:
+// the same results, including <NA>.
+TEST_F(RulesEval, MergedAlternatives) {
+  OwnedEvent e = Open("/etc/Passwd.d/file.conf");
+  EXPECT_TRUE(M("fd.name endswith .x or fd.name endswith .conf", *e));
+  EXPECT_FALSE(M("fd.name endswith .x or fd.name endswith .y", *e));
+  EXPECT_TRUE(M("fd.name startswith /usr or proc.name = bash or fd.name startswith /etc/", *e));
+  EXPECT_TRUE(M("fd.name contains zz or fd.name contains Passwd", *e));
+  EXPECT_TRUE(M("proc.name = bash or proc.name = cat", *e));
+  EXPECT_FALSE(M("proc.name = bash or proc.name = sh", *e));
+  EXPECT_FALSE(M("not (proc.name = bash or proc.name = cat)", *e));
+  // A missing value: = "<NA>" holds, other alternatives do not.
+  EXPECT_TRUE(M("fd.l4proto = tcp or fd.l4proto = udp or fd.l4proto = '<NA>'", *e));
+  EXPECT_FALSE(M("fd.l4proto = tcp or fd.l4proto = udp", *e));
+  EXPECT_FALSE(M("fd.l4proto startswith t or fd.l4proto startswith u", *e));
+}
+
+// A macro used by several rules is evaluated once per event and shared: each
+// rule still gets its own answer.
+TEST_F(RulesEval, SharedMacros) {
+  RuleLoader loader;
+  loader.AddString("m.yaml", R"(
+- macro: written
+  condition: evt.type in (open, openat) and evt.is_open_write = true and proc.name = cat
+- rule: a
+  desc: d
+  condition: written and fd.name startswith /etc
+  output: a
+  priority: WARNING
+- rule: b
+  desc: d
+  condition: written and fd.name startswith /tmp
+  output: b
+  priority: WARNING
+- rule: c
+  desc: d
+  condition: not written and fd.name startswith /etc
+  output: c
+  priority: WARNING
+)");
+  auto rules = loader.Compile();
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  RuleEvaluator eval(*rules);
+  OwnedEvent w = Open("/etc/passwd", O_WRONLY);
+  auto m = eval.Evaluate(*w);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0], 0u);
+  OwnedEvent r = Open("/etc/passwd");
+  m = eval.Evaluate(*r);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0], 2u);
+  OwnedEvent t = Open("/tmp/x", O_WRONLY);
+  m = eval.Evaluate(*t);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0], 1u);
+}
+
 TEST_F(RulesEval, EvaluatorIndexesRulesByEventType) {
   auto rules = LoadRules();
   ASSERT_TRUE(rules);
