@@ -371,6 +371,7 @@ class Builder {
       Diag(Severity::kWarning, r.where, item, "not loaded: " + info.reason);
     } else {
       compiled.pred = std::move(cc.pred);
+      compiled.guards = rules::Guards(*compiled.pred);
       info.state = r.enabled ? RuleState::kEnabled : RuleState::kDisabled;
       if (!r.enabled) info.reason = "enabled: false";
       types = {cc.all_event_types, cc.event_types};
@@ -567,6 +568,16 @@ std::span<const uint32_t> RuleEvaluator::Evaluate(const Event& event) {
   for (uint32_t r : candidates) {
     RuleStats& st = im.stats[r];
     ++st.evaluations;
+    // A shared macro the rule needs was already decided against it by an
+    // earlier rule: the condition is false, nothing to run.
+    bool decided = false;
+    for (const rules::Guard& g : set.compiled[r].guards) {
+      if (im.cache.HasMemo(g.memo) && im.cache.GetMemo(g.memo) == g.fails_when) {
+        decided = true;
+        break;
+      }
+    }
+    if (decided) continue;
     bool hit;
     if (sample_every != 0 && --im.sample_countdown[r] == 0) {
       im.sample_countdown[r] = sample_every;

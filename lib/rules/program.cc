@@ -128,6 +128,7 @@ class ConstPred final : public Pred {
 class NotPred final : public Pred {
  public:
   explicit NotPred(std::unique_ptr<Pred> c) : c_(std::move(c)) {}
+  const Pred& child() const { return *c_; }
   bool Eval(EvalContext& ctx) const override { return !c_->Eval(ctx); }
 
  private:
@@ -143,6 +144,7 @@ class AndPred final : public Pred {
     return true;
   }
   std::vector<std::unique_ptr<Pred>>& children() { return c_; }
+  const std::vector<std::unique_ptr<Pred>>& operands() const { return c_; }
 
  private:
   std::vector<std::unique_ptr<Pred>> c_;
@@ -165,6 +167,7 @@ class OrPred final : public Pred {
 class MemoPred final : public Pred {
  public:
   MemoPred(uint32_t memo, std::unique_ptr<Pred> c) : memo_(memo), c_(std::move(c)) {}
+  uint32_t memo() const { return memo_; }
   bool Eval(EvalContext& ctx) const override {
     FieldCache& cache = ctx.cache();
     if (cache.HasMemo(memo_)) return cache.GetMemo(memo_);
@@ -804,6 +807,24 @@ std::optional<IpNet> ParseIpNet(std::string_view s) {
 
 std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet> nets) {
   return std::make_unique<NetPred>(slot, negate, std::move(nets));
+}
+
+std::vector<Guard> Guards(const Pred& pred) {
+  std::vector<Guard> out;
+  auto add = [&](const Pred& p) {
+    if (auto* m = dynamic_cast<const MemoPred*>(&p)) {
+      out.push_back(Guard{m->memo(), false});
+    } else if (auto* n = dynamic_cast<const NotPred*>(&p)) {
+      if (auto* nm = dynamic_cast<const MemoPred*>(&n->child()))
+        out.push_back(Guard{nm->memo(), true});
+    }
+  };
+  if (auto* a = dynamic_cast<const AndPred*>(&pred)) {
+    for (const auto& c : a->operands()) add(*c);
+  } else {
+    add(pred);
+  }
+  return out;
 }
 
 std::unique_ptr<Pred> MakeMemo(uint32_t memo, std::unique_ptr<Pred> child) {

@@ -198,6 +198,16 @@ std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet
 // Two slots compared at evaluation time (val(), transformers on the right).
 std::unique_ptr<Pred> MakeSlotCompare(uint32_t lhs, Op op, uint32_t rhs);
 
+// A memoized macro that decides a whole condition: the condition is false
+// when the macro's result for the event is known and equals `fails_when`.
+struct Guard {
+  uint32_t memo = 0;
+  bool fails_when = false;
+};
+// The guards of `pred`: memoized macros (or their negations) that are `pred`
+// itself or operands of its top-level `and`.
+std::vector<Guard> Guards(const Pred& pred);
+
 // Parses an integer the way conditions write them ("42", "-1", "0x1F").
 bool ParseInteger(std::string_view s, __int128* out);
 

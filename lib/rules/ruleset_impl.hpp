@@ -18,6 +18,9 @@ struct RuleSet::Impl {
   struct Compiled {
     std::unique_ptr<rules::Pred> pred;  // null unless the rule compiled
     std::vector<rules::OutputPart> output;
+    // Shared macros the whole condition needs (rules::Guards): when one is
+    // already decided against the rule for this event, the rule is skipped.
+    std::vector<rules::Guard> guards;
   };
 
   std::vector<RuleInfo> infos;
