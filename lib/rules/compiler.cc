@@ -205,7 +205,11 @@ struct Compiler::Node {
   std::unique_ptr<Pred> pred;  // null after an issue
   EventTypeBits types;
   bool all = true;     // every event type
-  bool exact = false;  // true iff the event's type is in the set (pure evt.type checks)
+  bool exact = false;  // pure evt.type checks: the event's syscall name decides
+  // When exact and not all: the types whose every event matches (a subset of
+  // `types`; they differ for types with several names, `openat` of kOpen).
+  // `not` turns it into the types that may match.
+  EventTypeBits full;
 };
 
 void Compiler::AddIssue(Issue::Kind kind, uint32_t source, const Pos& pos, std::string message,
@@ -279,8 +283,8 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
       const size_t issues_before = issues_.size();
       std::vector<std::unique_ptr<Pred>> preds;
       bool ok = true, exact = true, all = is_and;
-      EventTypeBits bits;
-      if (is_and) bits.set();
+      EventTypeBits bits, full;
+      if (is_and) bits.set(), full.set();
       for (const auto& c : e.children) {
         Node n = CompileExpr(*c, source, depth + 1);
         ok = ok && n.pred != nullptr;
@@ -289,10 +293,11 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
           if (!n.all) {
             all = false;
             bits &= n.types;
+            full &= n.full;
           }
         } else {
           if (n.all) all = true;
-          else bits |= n.types;
+          else bits |= n.types, full |= n.full;
         }
         if (n.pred) preds.push_back(std::move(n.pred));
       }
@@ -313,12 +318,14 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
         if (!errors) out.pred = MakeConst(false);
         out.all = false;
         out.types.reset();
+        out.full.reset();
         out.exact = true;
         return out;
       }
       if (ok) out.pred = is_and ? MakeAnd(std::move(preds)) : MakeOr(std::move(preds));
       out.all = all;
       out.types = all ? EventTypeBits() : bits;
+      out.full = all ? EventTypeBits() : full;
       out.exact = exact;
       return out;
     }
@@ -328,7 +335,8 @@ Compiler::Node Compiler::CompileExpr(const Expr& e, uint32_t source, uint32_t de
       if (n.exact) {
         out.exact = true;
         out.all = false;
-        out.types = n.all ? EventTypeBits() : ~n.types;
+        out.types = n.all ? EventTypeBits() : ~n.full;
+        out.full = n.all ? EventTypeBits() : ~n.types;
       }
       return out;
     }
@@ -409,9 +417,22 @@ Compiler::Node Compiler::CompileEvtType(const Expr& e, uint32_t source) {
       uncaptured_.push_back(n.value);
     }
   }
+  // The types all of whose names are in the list: `!= x` can match every
+  // other type, and the types that also have other names (`!= open` holds
+  // for an openat event).
+  EventTypeBits full;
+  for (EventType t : AllEventTypes()) {
+    const auto tnames = SyscallNamesOfEventType(t);
+    if (std::all_of(tnames.begin(), tnames.end(), [&](std::string_view tn) {
+          return std::any_of(names.begin(), names.end(),
+                             [&](const Literal& l) { return l.value == tn; });
+        }))
+      full.set(static_cast<size_t>(t));
+  }
   out.exact = true;
   out.all = false;
-  out.types = ne ? ~bits : bits;
+  out.types = ne ? ~full : bits;
+  out.full = ne ? ~bits : full;
   // `evt.type != x` for an x vigil never produces matches every event.
   if (ne && bits.none()) out.all = true;
   return out;

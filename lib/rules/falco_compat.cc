@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <string_view>
 
+#include "core/syscalls.hpp"
+#include "fields/registry.hpp"
+
 namespace vigil::rules {
 
 namespace {
@@ -233,6 +236,16 @@ std::optional<EventType> EventTypeOfSyscall(std::string_view syscall) {
   for (const SyscallType& s : kSyscalls)
     if (s.name == syscall) return s.type;
   return std::nullopt;
+}
+
+std::vector<std::string_view> SyscallNamesOfEventType(EventType type) {
+  std::vector<std::string_view> out;
+  for (const SyscallType& s : kSyscalls)
+    if (s.type == type) out.push_back(s.name);
+  const std::string_view fallback =
+      fields::SyscallNameOf(static_cast<uint32_t>(type), internal::kNoSyscall);
+  if (std::find(out.begin(), out.end(), fallback) == out.end()) out.push_back(fallback);
+  return out;
 }
 
 bool IsFalcoField(std::string_view name) {

@@ -20,6 +20,9 @@ namespace vigil::rules {
 // ("openat" -> kOpen, "procexit" -> kExit); nullopt for syscalls vigil does
 // not capture ("sendto", "write", ...).
 std::optional<EventType> EventTypeOfSyscall(std::string_view syscall);
+// Every evt.type name an event of vigil type `type` can have: the syscalls
+// mapped to it above and the name used when the header has no syscall number.
+std::vector<std::string_view> SyscallNamesOfEventType(EventType type);
 
 // Whether `name` (without an argument: "proc.env", "container.mount.dest")
 // is a field of Falco's syscall source (falcosecurity/libs).

@@ -254,7 +254,11 @@ TEST_F(RulesEval, EventTypes) {
   EXPECT_EQ(types("proc.name = cat"), "");  // every type
   EXPECT_EQ(types("(evt.type = execve or proc.name = x) and evt.type = connect"), "connect ");
   EXPECT_EQ(types("evt.type in (execve, sendto)"), "exec ");
-  EXPECT_EQ(types("not evt.type = execve and evt.type in (execve, connect)"), "connect ");
+  EXPECT_EQ(types("not evt.type = execve and evt.type in (execve, connect)"), "exec connect ");
+  EXPECT_EQ(types("not evt.type in (execve, execveat) and evt.type in (execve, connect)"),
+            "connect ");
+  EXPECT_EQ(types("evt.type != openat and evt.type in (open, openat, connect)"), "open connect ");
+  EXPECT_EQ(types("evt.type != procexit and evt.type in (procexit, connect)"), "connect ");
   // A filter for other types does not match, whatever else holds.
   EXPECT_TRUE(M("proc.name = cat", *Connect4()));
   EXPECT_FALSE(M("evt.type = execve and proc.name = cat", *Connect4()));
@@ -441,8 +445,16 @@ TEST_F(RulesEval, EvtTypeChecksAgreeWithTheName) {
     Result<FieldValue> v = e->Field("evt.type");
     ASSERT_TRUE(v.ok());
     const std::string name = std::get<std::string>(*v);
-    for (const std::string& n : names)
+    for (const std::string& n : names) {
       EXPECT_EQ(M("evt.type = " + n, *e), name == n) << name << " vs " << n;
+      // The event-type index must not drop types that have other names too.
+      EXPECT_EQ(M("evt.type != " + n, *e), name != n) << name << " vs " << n;
+      EXPECT_EQ(M("not evt.type = " + n + " and proc.name = cat", *e), name != n)
+          << name << " vs " << n;
+    }
+    EXPECT_EQ(M("evt.type in (unlink, unlinkat) and not evt.type = rmdir", *e),
+              name == "unlink" || name == "unlinkat")
+        << name;
     EXPECT_EQ(M("evt.type in (openat, execve, procexit, connect, rmdir)", *e),
               name == "openat" || name == "execve" || name == "procexit" || name == "connect" ||
                   name == "rmdir")
