@@ -182,6 +182,9 @@ VIGIL_EXPORT std::string_view AssetChangeKindName(AssetChange::Kind kind);  // a
 VIGIL_EXPORT Result<std::vector<AssetChange>> DiffAssetSnapshots(const std::string& old_path,
                                                                  const std::string& new_path);
 
+// {"table", "change", "key", "summary", "notable"} as one JSON object.
+VIGIL_EXPORT std::string AssetChangeToJson(const AssetChange& change);
+
 // Text form of a value: "" for NULL, decimal for integers.
 VIGIL_EXPORT std::string AssetValueToString(const AssetValue& value);
 

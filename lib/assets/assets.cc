@@ -61,6 +61,15 @@ std::string AssetTableToJson(const AssetTable& t) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string AssetChangeToJson(const AssetChange& c) {
+  nlohmann::json j = {{"table", c.table},
+                      {"change", std::string(AssetChangeKindName(c.kind))},
+                      {"key", c.key},
+                      {"summary", c.summary},
+                      {"notable", c.notable ? 1 : 0}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 struct Assets::Impl {
   RootFs root;
   AssetOptions options;

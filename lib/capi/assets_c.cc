@@ -124,18 +124,7 @@ int vigil_assets_diff(const char* old_path, const char* new_path, char** json_li
     auto d = vigil::DiffAssetSnapshots(old_path, new_path);
     if (!d.ok()) return Fail(d.status());
     std::string out;
-    for (const auto& c : *d) {
-      vigil::AssetTable t;
-      t.name = "change";
-      t.columns = {{"table", vigil::AssetColumnType::kText, ""},
-                   {"change", vigil::AssetColumnType::kText, ""},
-                   {"key", vigil::AssetColumnType::kText, ""},
-                   {"summary", vigil::AssetColumnType::kText, ""},
-                   {"notable", vigil::AssetColumnType::kInteger, ""}};
-      t.rows.push_back({c.table, std::string(vigil::AssetChangeKindName(c.kind)), c.key, c.summary,
-                        static_cast<int64_t>(c.notable)});
-      out += vigil::AssetTableToJson(t) + "\n";
-    }
+    for (const auto& c : *d) out += vigil::AssetChangeToJson(c) + "\n";
     *json_lines = Dup(out);
     return *json_lines ? 0 : Fail(-ENOMEM, "out of memory");
   });

@@ -112,16 +112,7 @@ int AssetsCommand(int argc, char** argv) {
     }
     for (const auto& c : *changes) {
       if (json) {
-        vigil::AssetTable t;  // reuse the JSON writer's escaping for one object
-        t.name = "change";
-        t.columns = {{"table", vigil::AssetColumnType::kText, ""},
-                     {"change", vigil::AssetColumnType::kText, ""},
-                     {"key", vigil::AssetColumnType::kText, ""},
-                     {"summary", vigil::AssetColumnType::kText, ""},
-                     {"notable", vigil::AssetColumnType::kInteger, ""}};
-        t.rows.push_back({c.table, std::string(vigil::AssetChangeKindName(c.kind)), c.key, c.summary,
-                          static_cast<int64_t>(c.notable)});
-        printf("%s\n", vigil::AssetTableToJson(t).c_str());
+        printf("%s\n", vigil::AssetChangeToJson(c).c_str());
       } else {
         printf("%c %-8s %-16s %s\n", c.notable ? '!' : ' ',
                std::string(vigil::AssetChangeKindName(c.kind)).c_str(), c.table.c_str(),

@@ -12,7 +12,9 @@
 #  7. `vigil detect --rules F` alerts once, in Falco's JSON format, for one
 #     real open() of a unique path (and --no-vigil-fields drops "vigil");
 #  8. `vigil detect --read rec.vgl` alerts on the recorded execs of part 1;
-#  9. `vigil detect` with the embedded default rules runs and prints stats.
+#  9. `vigil detect` with the embedded default rules runs and prints stats;
+# 10. `vigil assets` on a root filesystem: a table as JSON, SQL, a failed
+#     table's status, --snapshot/--diff, usage errors.
 # Usage: cli_test.sh <vigil executable> <work dir>
 set -u
 vigil=$1
@@ -212,6 +214,25 @@ grep -q '"rules_enabled":[1-9]' default_detect.err || err "detect: default rules
 "$vigil" detect --bogus > /dev/null 2> usage.err && err "detect: unknown option accepted"
 "$vigil" detect --rules "$work/none.yaml" > /dev/null 2> usage.err && err "detect: missing rules file accepted"
 grep -q "none.yaml" usage.err || err "detect: missing rules file not named"
+
+# ---- 10. assets of a root filesystem
+mkdir -p rootfs/etc
+printf 'root:x:0:0:root:/root:/bin/sh\nsvc:x:42:42::/srv:/bin/false\n' > rootfs/etc/passwd
+"$vigil" assets --root rootfs users --json > assets.out 2> assets.err || err "assets users exited $?: $(cat assets.err)"
+grep -q '"username":"svc"' assets.out || err "assets: svc missing from users: $(cat assets.out)"
+"$vigil" assets --root rootfs --query "select username from users where uid = 42" > query.out 2>&1 ||
+  err "assets --query exited $?"
+[ "$(tail -1 query.out)" = svc ] || err "assets --query: $(cat query.out)"
+"$vigil" assets --root rootfs processes > live.out 2> live.err && err "assets: a live table on a rootfs succeeded"
+grep -q "needs a running system" live.out || err "assets: live table status missing: $(cat live.out)"
+"$vigil" assets --root rootfs --snapshot s1.db users || err "assets --snapshot failed"
+echo 'toor:x:0:0::/:/bin/sh' >> rootfs/etc/passwd
+"$vigil" assets --root rootfs --snapshot s2.db users || err "assets --snapshot failed"
+"$vigil" assets --diff s1.db s2.db > diff.out 2>&1 || err "assets --diff failed: $(cat diff.out)"
+grep -q '^! added *users *new username=toor (uid 0)' diff.out || err "assets --diff: $(cat diff.out)"
+"$vigil" assets --root rootfs --container 1 > /dev/null 2> usage.err && err "assets: --root with --container accepted"
+"$vigil" assets --query "select * from nosuch" > /dev/null 2> usage.err && err "assets: bad SQL accepted"
+grep -q nosuch usage.err || err "assets: SQL error does not name the table"
 
 [ $fail -eq 0 ] && echo OK
 exit $fail

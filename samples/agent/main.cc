@@ -86,6 +86,67 @@ int UsageError(const std::string& message) {
   return 1;
 }
 
+// Walks "--flag value" and "--flag=value" arguments.
+class ArgReader {
+ public:
+  ArgReader(int argc, char** argv) : argc_(argc), argv_(argv) {}
+  // Moves to the next argument; false at the end.
+  bool Next() {
+    if (++i_ >= argc_) return false;
+    flag_ = argv_[i_];
+    inline_value_.clear();
+    has_inline_ = false;
+    if (auto eq = flag_.find('='); flag_.substr(0, 2) == "--" && eq != std::string_view::npos) {
+      inline_value_ = std::string(flag_.substr(eq + 1));
+      flag_ = flag_.substr(0, eq);
+      has_inline_ = true;
+    }
+    return true;
+  }
+  std::string_view flag() const { return flag_; }
+  // For switches: "--stats=x" is not the switch.
+  bool Is(std::string_view name) const { return flag_ == name && !has_inline_; }
+  bool has_inline() const { return has_inline_; }
+  const char* raw() const { return argv_[i_]; }
+  // The flag's value: after '=' or the next argument. False when missing.
+  bool Value(std::string* dst) {
+    if (has_inline_) {
+      *dst = inline_value_;
+      return true;
+    }
+    if (i_ + 1 >= argc_) return false;
+    *dst = argv_[++i_];
+    return true;
+  }
+  // The next argument if it is not an option (for lists: --rules a b c).
+  bool NextWord(std::string* dst) {
+    if (has_inline_ || i_ + 1 >= argc_ || argv_[i_ + 1][0] == '-') return false;
+    *dst = argv_[++i_];
+    return true;
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_ = -1;
+  std::string_view flag_;
+  std::string inline_value_;
+  bool has_inline_ = false;
+};
+
+// "--duration S": a non-negative number of seconds.
+int ParseDuration(ArgReader& a, std::optional<double>* out) {
+  std::string s;
+  if (!a.Value(&s)) return UsageError("--duration needs a number of seconds");
+  char* end = nullptr;
+  double d = strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(d >= 0))
+    return UsageError("--duration: not a number of seconds: '" + s + "'");
+  *out = d;
+  return 0;
+}
+
+
 struct CaptureArgs {
   std::optional<double> duration_s;
   std::string events;
@@ -95,48 +156,25 @@ struct CaptureArgs {
   bool stats = false;
 };
 
-// Parses "--flag value" and "--flag=value".
 int ParseCaptureArgs(int argc, char** argv, CaptureArgs* out) {
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    std::string value;
-    bool has_inline = false;
-    if (auto eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
-      value = std::string(arg.substr(eq + 1));
-      arg = arg.substr(0, eq);
-      has_inline = true;
-    }
-    auto take = [&](std::string* dst) -> bool {
-      if (has_inline) {
-        *dst = value;
-        return true;
-      }
-      if (i + 1 >= argc) return false;
-      *dst = argv[++i];
-      return true;
-    };
-    if (arg == "--duration") {
-      std::string s;
-      if (!take(&s)) return UsageError("--duration needs a number of seconds");
-      char* end = nullptr;
-      double d = strtod(s.c_str(), &end);
-      if (s.empty() || *end != '\0' || !(d >= 0))
-        return UsageError("--duration: not a number of seconds: '" + s + "'");
-      out->duration_s = d;
-    } else if (arg == "--events") {
-      if (!take(&out->events)) return UsageError("--events needs a list of types");
-    } else if (arg == "--write") {
-      if (!take(&out->write_path) || out->write_path.empty())
+  ArgReader a(argc, argv);
+  while (a.Next()) {
+    if (a.flag() == "--duration") {
+      if (int rc = ParseDuration(a, &out->duration_s)) return rc;
+    } else if (a.flag() == "--events") {
+      if (!a.Value(&out->events)) return UsageError("--events needs a list of types");
+    } else if (a.flag() == "--write") {
+      if (!a.Value(&out->write_path) || out->write_path.empty())
         return UsageError("--write needs a file name");
-    } else if (arg == "--read") {
-      if (!take(&out->read_path) || out->read_path.empty())
+    } else if (a.flag() == "--read") {
+      if (!a.Value(&out->read_path) || out->read_path.empty())
         return UsageError("--read needs a file name");
-    } else if (arg == "--container-only" && !has_inline) {
+    } else if (a.Is("--container-only")) {
       out->container_only = true;
-    } else if (arg == "--stats" && !has_inline) {
+    } else if (a.Is("--stats")) {
       out->stats = true;
     } else {
-      return UsageError("capture: unknown option '" + std::string(argv[i]) + "'");
+      return UsageError("capture: unknown option '" + std::string(a.raw()) + "'");
     }
   }
   if (!out->read_path.empty() && !out->write_path.empty())
@@ -261,47 +299,25 @@ struct DetectArgs {
 };
 
 int ParseDetectArgs(int argc, char** argv, DetectArgs* out) {
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    std::string value;
-    bool has_inline = false;
-    if (auto eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
-      value = std::string(arg.substr(eq + 1));
-      arg = arg.substr(0, eq);
-      has_inline = true;
-    }
-    auto take = [&](std::string* dst) -> bool {
-      if (has_inline) {
-        *dst = value;
-        return true;
-      }
-      if (i + 1 >= argc) return false;
-      *dst = argv[++i];
-      return true;
-    };
-    if (arg == "--rules") {
+  ArgReader a(argc, argv);
+  while (a.Next()) {
+    if (a.flag() == "--rules") {
       std::string f;
-      if (!take(&f) || f.empty()) return UsageError("--rules needs a file name");
+      if (!a.Value(&f) || f.empty()) return UsageError("--rules needs a file name");
       out->rules.push_back(f);
       // `--rules a.yaml b.yaml`: following non-option words are files too.
-      while (!has_inline && i + 1 < argc && argv[i + 1][0] != '-') out->rules.push_back(argv[++i]);
-    } else if (arg == "--duration") {
-      std::string s;
-      if (!take(&s)) return UsageError("--duration needs a number of seconds");
-      char* end = nullptr;
-      double d = strtod(s.c_str(), &end);
-      if (s.empty() || *end != '\0' || !(d >= 0))
-        return UsageError("--duration: not a number of seconds: '" + s + "'");
-      out->duration_s = d;
-    } else if (arg == "--read") {
-      if (!take(&out->read_path) || out->read_path.empty())
+      while (a.NextWord(&f)) out->rules.push_back(f);
+    } else if (a.flag() == "--duration") {
+      if (int rc = ParseDuration(a, &out->duration_s)) return rc;
+    } else if (a.flag() == "--read") {
+      if (!a.Value(&out->read_path) || out->read_path.empty())
         return UsageError("--read needs a file name");
-    } else if (arg == "--container-only" && !has_inline) {
+    } else if (a.Is("--container-only")) {
       out->container_only = true;
-    } else if (arg == "--no-vigil-fields" && !has_inline) {
+    } else if (a.Is("--no-vigil-fields")) {
       out->vigil_fields = false;
     } else {
-      return UsageError("detect: unknown option '" + std::string(argv[i]) + "'");
+      return UsageError("detect: unknown option '" + std::string(a.raw()) + "'");
     }
   }
   return 0;
