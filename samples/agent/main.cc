@@ -71,6 +71,25 @@ constexpr const char kUsage[] =
     "\n"
     "Live capture needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN).\n";
 
+// The end of a `--duration S` run (none without it), and how long the next
+// wait may be: at most 100 ms so that SIGINT is seen promptly, and not past
+// the deadline; nullopt once it has passed.
+using Clock = std::chrono::steady_clock;
+
+std::optional<Clock::time_point> DeadlineAfter(const std::optional<double>& seconds) {
+  if (!seconds) return std::nullopt;
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*seconds));
+}
+
+std::optional<std::chrono::milliseconds> NextWait(const std::optional<Clock::time_point>& deadline) {
+  auto wait = std::chrono::milliseconds(100);
+  if (!deadline) return wait;
+  auto now = Clock::now();
+  if (now >= *deadline) return std::nullopt;
+  return std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
+                            std::chrono::milliseconds(1));
+}
+
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
@@ -248,24 +267,12 @@ int Capture(int argc, char** argv) {
   static char buffer[1 << 16];
   setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
 
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (args.duration_s)
-    deadline = start + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(*args.duration_s));
-  constexpr auto kSlice = std::chrono::milliseconds(100);
-
+  const auto deadline = DeadlineAfter(args.duration_s);
   int rc = 0;
   while (!g_stop.load(std::memory_order_relaxed)) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kSlice);
-    if (deadline) {
-      auto now = Clock::now();
-      if (now >= *deadline) break;
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
-                                std::chrono::milliseconds(1));
-    }
-    auto ev = capture.Next(wait);
+    auto wait = NextWait(deadline);
+    if (!wait) break;
+    auto ev = capture.Next(*wait);
     if (!ev.ok()) {
       rc = Fail(ev.status().ToString());
       break;
@@ -434,20 +441,11 @@ int Detect(int argc, char** argv) {
       fflush(stdout);  // alerts are rare (rate-limited): deliver each at once
   });
 
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> deadline;
-  if (args.duration_s)
-    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(*args.duration_s));
+  const auto deadline = DeadlineAfter(args.duration_s);
   while (rc == 0 && !g_stop.load(std::memory_order_relaxed)) {
-    auto wait = std::chrono::milliseconds(100);
-    if (deadline) {
-      auto now = Clock::now();
-      if (now >= *deadline) break;
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
-                                std::chrono::milliseconds(1));
-    }
-    auto ev = capture.Next(wait);
+    auto wait = NextWait(deadline);
+    if (!wait) break;
+    auto ev = capture.Next(*wait);
     if (!ev.ok()) {
       rc = Fail(ev.status().ToString());
       break;
