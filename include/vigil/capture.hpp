@@ -9,9 +9,12 @@
 //     std::cout << e.ToJson() << "\n";
 //   });
 //
-// Threads: a Capture starts no thread of its own. Next() and Poll() run on
-// the caller's thread, and callbacks are called on it; a Capture is used by
-// one thread at a time, except Stop() and stats(), which any thread may call.
+// Threads: a Capture starts no thread of its own while it runs. Next() and
+// Poll() run on the caller's thread, and callbacks are called on it; a
+// Capture is used by one thread at a time, except Stop() and stats(), which
+// any thread may call. Destroying a live capture detaches its kernel programs
+// from up to 16 short-lived threads, joined before the destructor returns
+// (each detach waits for an RCU grace period; in parallel they overlap).
 //
 // Never hurting the workload: the kernel side never blocks. When a ring buffer
 // is full the event is dropped and counted in CaptureStats::kernel_drops by
