@@ -579,7 +579,7 @@ vigil::CaptureOptions MakeOptions(const std::optional<std::string>& events,
                                   const std::vector<uint32_t>& exclude_pids, bool exclude_self,
                                   bool container_only, uint32_t ring_buffer_bytes_per_cpu,
                                   uint32_t max_processes, uint32_t max_containers,
-                                  const std::string& write_path) {
+                                  const std::string& write_path, double asset_interval = 0) {
   vigil::CaptureOptions o;
   if (events && !events->empty()) {
     auto types = vigil::ParseEventTypes(*events);
@@ -593,6 +593,10 @@ vigil::CaptureOptions MakeOptions(const std::optional<std::string>& events,
   if (max_processes) o.max_processes = max_processes;
   if (max_containers) o.max_containers = max_containers;
   o.write_path = write_path;
+  if (asset_interval < 0) throw py::value_error("asset_interval must not be negative");
+  if (asset_interval > 0)
+    o.asset_watch_interval = std::chrono::milliseconds(
+        std::max<int64_t>(1, static_cast<int64_t>(asset_interval * 1000)));
   return o;
 }
 
@@ -763,10 +767,11 @@ PYBIND11_MODULE(_vigil, m) {
           [](std::optional<std::string> events, std::vector<uint32_t> exclude_pids,
              bool exclude_self, bool container_only, uint32_t ring_buffer_bytes_per_cpu,
              uint32_t max_processes, uint32_t max_containers, std::string write_path,
-             const PyRules* rules) {
+             const PyRules* rules, double asset_interval) {
             vigil::CaptureOptions o =
                 MakeOptions(events, exclude_pids, exclude_self, container_only,
-                            ring_buffer_bytes_per_cpu, max_processes, max_containers, write_path);
+                            ring_buffer_bytes_per_cpu, max_processes, max_containers, write_path,
+                            asset_interval);
             if (rules && o.events.empty()) o = vigil::CaptureOptionsFor(*rules->set(), o);
             std::optional<vigil::Result<std::unique_ptr<vigil::Capture>>> cap;
             {
@@ -779,7 +784,7 @@ PYBIND11_MODULE(_vigil, m) {
           py::arg("exclude_self") = true, py::arg("container_only") = false,
           py::arg("ring_buffer_bytes_per_cpu") = 0, py::arg("max_processes") = 0,
           py::arg("max_containers") = 0, py::arg("write_path") = "",
-          py::arg("rules") = nullptr)
+          py::arg("rules") = nullptr, py::arg("asset_interval") = 0.0)
       .def_static(
           "open_recording",
           [](std::string path, std::optional<std::string> events, const PyRules* rules) {

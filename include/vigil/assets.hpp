@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -171,6 +172,11 @@ struct AssetChange {
   // listening port, a container started privileged, a new sudo rule, a new
   // authorized key, ld.so.preload): consumers may alert on these.
   bool notable = false;
+  // The row's identity and compared columns as text (NULL is "", integers in
+  // decimal), in the table's diff order; for kRemoved, its last values.
+  std::vector<std::pair<std::string, std::string>> values;
+  // For kChanged: every compared column's value before the change.
+  std::vector<std::pair<std::string, std::string>> old_values;
 };
 
 VIGIL_EXPORT std::string_view AssetChangeKindName(AssetChange::Kind kind);  // added/removed/changed
@@ -182,7 +188,15 @@ VIGIL_EXPORT std::string_view AssetChangeKindName(AssetChange::Kind kind);  // a
 VIGIL_EXPORT Result<std::vector<AssetChange>> DiffAssetSnapshots(const std::string& old_path,
                                                                  const std::string& new_path);
 
-// {"table", "change", "key", "summary", "notable"} as one JSON object.
+// Compares two collections of tables (CollectAll() or Collect() results) the
+// way DiffAssetSnapshots compares files. Tables missing from either side or
+// failed in either are not compared.
+VIGIL_EXPORT std::vector<AssetChange> DiffAssetTables(const std::vector<AssetTable>& before,
+                                                      const std::vector<AssetTable>& after);
+// The tables diffs compare, sorted (processes and other volatile tables are not).
+VIGIL_EXPORT std::vector<std::string> AssetDiffTables();
+// {"table", "change", "key", "summary", "notable", "values", "old_values"}
+// as one JSON object (values as {"column": "text"}).
 VIGIL_EXPORT std::string AssetChangeToJson(const AssetChange& change);
 
 // Text form of a value: "" for NULL, decimal for integers.

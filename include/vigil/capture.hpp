@@ -9,7 +9,8 @@
 //     std::cout << e.ToJson() << "\n";
 //   });
 //
-// Threads: a Capture starts no thread of its own while it runs. Next() and
+// Threads: a Capture starts no thread of its own while it runs (except the
+// asset-change thread, when kAssetChange events are asked for). Next() and
 // Poll() run on the caller's thread, and callbacks are called on it; a
 // Capture is used by one thread at a time, except Stop() and stats(), which
 // any thread may call. Destroying a live capture detaches its kernel programs
@@ -39,7 +40,9 @@
 namespace vigil {
 
 struct CaptureOptions {
-  // Event types to capture; empty means DefaultEventTypes().
+  // Event types to capture; empty means DefaultEventTypes() (every kernel
+  // type) live, and every type in a recording. EventType::kAssetChange turns
+  // on asset changes (see asset_watch_interval).
   std::vector<EventType> events;
   // Drop events of these processes (thread-group ids) in the kernel.
   std::vector<uint32_t> exclude_pids;
@@ -70,6 +73,17 @@ struct CaptureOptions {
   // more program and ~200 ns per captured syscall; a fallback, and for tests).
   enum class SyscallArgs : uint8_t { kAuto = 0, kEntryPrograms = 1 };
   SyscallArgs syscall_args = SyscallArgs::kAuto;
+  // Asset changes as events (EventType::kAssetChange, rule source
+  // "assets"): when `events` holds kAssetChange, a live capture inventories
+  // the host's asset tables when it opens (the baseline) and then every
+  // `asset_watch_interval`, on a thread of its own at nice 19, and delivers
+  // one event per changed row (a new user, listening port, SUID file,
+  // package, container...; see DiffAssetTables) between the kernel events.
+  // A full look costs ~50-100 ms of that thread's CPU on a small host.
+  std::chrono::milliseconds asset_watch_interval{60000};
+  // The tables compared; empty: every table of AssetDiffTables() except the
+  // filesystem walk of suid_bins (seconds of disk reads: name it to add it).
+  std::vector<std::string> asset_watch_tables;
 };
 
 struct CaptureStats {
@@ -77,7 +91,9 @@ struct CaptureStats {
   uint64_t events_delivered = 0;  // handed to the caller
   uint64_t events_filtered = 0;   // dropped by user-space filters (container_only)
   uint64_t events_malformed = 0;  // kernel records that failed to decode
-  // Kernel-side drops (ring buffer full), indexed by EventCategory.
+  // Kernel-side drops (ring buffer full), indexed by EventCategory; under
+  // kAsset, asset changes dropped because the capture's consumer fell
+  // 4096 changes behind.
   std::array<uint64_t, kEventCategoryCount> kernel_drops{};
   uint64_t kernel_drops_total = 0;
   uint64_t processes_tracked = 0;

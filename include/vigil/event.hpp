@@ -34,20 +34,27 @@ enum class EventType : uint16_t {
   kSetns = 50, kUnshare = 51, kMount = 52, kUmount = 53, kPivotRoot = 54, kChroot = 55,
   kModuleLoad = 60, kModuleDelete = 61, kBpfProgLoad = 62,
   kPtrace = 70, kProcessVmWrite = 71, kMemfdCreate = 72,
+  // Not from the kernel: a change in the asset tables (source "assets"),
+  // delivered by a live capture that enables it (CaptureOptions::asset_watch).
+  kAssetChange = 80,
 };
 
 // Coarse groups, used for drop accounting and for enabling many types at once.
 enum class EventCategory : uint8_t {
   kProcess = 0, kFile, kNetwork, kIdentity, kNamespace, kKernel, kTamper,
+  kAsset,  // asset changes (not kernel events)
 };
-inline constexpr int kEventCategoryCount = 7;
+inline constexpr int kEventCategoryCount = 8;
 
 VIGIL_EXPORT std::string_view EventTypeName(EventType type);        // "exec", "open", ...
 VIGIL_EXPORT std::string_view EventCategoryName(EventCategory c);   // "process", "file", ...
 VIGIL_EXPORT EventCategory CategoryOf(EventType type);
 VIGIL_EXPORT const std::vector<EventType>& AllEventTypes();
-// The set `vigil capture` uses when none is given: everything.
+// The set `vigil capture` uses when none is given: every kernel event type
+// (asset changes are asked for by name: they start periodic inventories).
 VIGIL_EXPORT const std::vector<EventType>& DefaultEventTypes();
+// True for the types the kernel reports (every type but kAssetChange).
+VIGIL_EXPORT bool IsKernelEventType(EventType type);
 // Parses "exec,open,network": event type names and category names (a category
 // expands to its types). Unknown names are an InvalidArgument error naming them.
 VIGIL_EXPORT Result<std::vector<EventType>> ParseEventTypes(std::string_view list);

@@ -12,7 +12,7 @@
 
 namespace vigil {
 
-inline constexpr uint32_t kSchemaVersion = 1001;  // = schema::SchemaVersion::Current
+inline constexpr uint32_t kSchemaVersion = 1002;  // = schema::SchemaVersion::Current
 
 // Version of the library actually loaded at run time ("0.1.0").
 VIGIL_EXPORT const char* LibraryVersion();

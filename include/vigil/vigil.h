@@ -91,7 +91,7 @@ extern "C" {
 
 /* Event schema version (include/vigil/schema/event.fbs) this header was
  * written for: MAJOR*1000 + MINOR. */
-#define VIGIL_SCHEMA_VERSION 1001
+#define VIGIL_SCHEMA_VERSION 1002
 
 /** @brief Version of the library loaded at run time, e.g. "0.1.0" (static). */
 VIGIL_API const char *vigil_version(void);
@@ -143,6 +143,7 @@ typedef uint16_t vigil_event_type;
 #define VIGIL_EVENT_PTRACE 70
 #define VIGIL_EVENT_PROCESS_VM_WRITE 71
 #define VIGIL_EVENT_MEMFD_CREATE 72
+#define VIGIL_EVENT_ASSET_CHANGE 80 /* not from the kernel: see vigil_capture_options.asset_watch */
 
 /* Event categories (vigil::EventCategory): index of
  * vigil_capture_stats.kernel_drops. */
@@ -154,7 +155,8 @@ typedef uint8_t vigil_event_category;
 #define VIGIL_CATEGORY_NAMESPACE 4
 #define VIGIL_CATEGORY_KERNEL 5
 #define VIGIL_CATEGORY_TAMPER 6
-#define VIGIL_CATEGORY_COUNT 7
+#define VIGIL_CATEGORY_ASSET 7
+#define VIGIL_CATEGORY_COUNT 8
 /* Room reserved in vigil_capture_stats for categories added later. */
 #define VIGIL_CATEGORY_SLOTS 16
 
@@ -180,7 +182,9 @@ typedef struct vigil_event vigil_event;
 struct vigil_capture_opts {
   size_t sz;
   /* Comma-separated event type and category names ("exec,open,network");
-   * NULL or "" = every type. Unknown names are -EINVAL naming them. */
+   * NULL or "" = every kernel type live, every type in a recording. Unknown
+   * names are -EINVAL naming them. "asset_change" turns on asset changes
+   * (see asset_watch_interval_ms). */
   const char *events;
   /* Drop the events of these processes (thread-group ids) in the kernel. */
   const uint32_t *exclude_pids;
@@ -205,6 +209,11 @@ struct vigil_capture_opts {
    * (their event types plus exec/fork/exit for the process table; see
    * vigil::CaptureOptionsFor). Only read during the open call. */
   const struct vigil_rules *rules;
+  /* asset_change events (VIGIL_EVENT_ASSET_CHANGE): milliseconds between
+   * inventories of the host's asset tables, taken on a thread of the
+   * capture's own at nice 19; 0 = 60000. Each changed row (a new user,
+   * listening port, package, ...) is one event. */
+  uint32_t asset_watch_interval_ms;
 };
 
 /** @brief Starts a live capture (loads and attaches eBPF programs).

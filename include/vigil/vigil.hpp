@@ -2,9 +2,12 @@
 #ifndef VIGIL_VIGIL_HPP_
 #define VIGIL_VIGIL_HPP_
 
+#include "vigil/assets.hpp"
 #include "vigil/capture.hpp"
+#include "vigil/detect.hpp"
 #include "vigil/event.hpp"
 #include "vigil/fields.hpp"
+#include "vigil/rules.hpp"
 #include "vigil/status.hpp"
 #include "vigil/version.hpp"
 

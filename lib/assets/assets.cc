@@ -67,6 +67,13 @@ std::string AssetChangeToJson(const AssetChange& c) {
                       {"key", c.key},
                       {"summary", c.summary},
                       {"notable", c.notable ? 1 : 0}};
+  auto object = [](const std::vector<std::pair<std::string, std::string>>& kvs) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, v] : kvs) o[k] = v;
+    return o;
+  };
+  j["values"] = object(c.values);
+  if (c.kind == AssetChange::Kind::kChanged) j["old_values"] = object(c.old_values);
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -77,10 +77,29 @@ const std::vector<DiffSpec>& DiffSpecs() {
   return *specs;
 }
 
-using RowMap = std::map<std::string, std::vector<std::string>>;  // key -> compared values
+// One row as a diff sees it: the identity columns and the compared ones, as
+// text (NULL is "", integers in decimal: what SQLite's text form of a
+// snapshot gives, so file and in-memory diffs agree).
+struct RowData {
+  std::vector<std::string> key_values;
+  std::vector<std::string> compared;
+};
+using RowMap = std::map<std::string, RowData>;  // identity key -> row
 
-// Reads `spec`'s table from a snapshot: key -> compared values. Absent
-// table (or one recorded as failed): nullopt.
+std::string MakeKey(const DiffSpec& spec, const std::vector<std::string>& key_values) {
+  std::string key;
+  for (size_t i = 0; i < spec.key.size(); ++i)
+    key += (i ? " " : "") + std::string(spec.key[i]) + "=" + key_values[i];
+  return key;
+}
+
+void AddRow(const DiffSpec& spec, RowData row, RowMap* rows) {
+  std::string key = MakeKey(spec, row.key_values);
+  (*rows)[std::move(key)] = std::move(row);  // duplicates of a key collapse (same asset)
+}
+
+// Reads `spec`'s table from a snapshot. Absent table (or one recorded as
+// failed): nullopt.
 Result<std::optional<RowMap>> ReadTable(sqlite3* db, const DiffSpec& spec, const std::string& path) {
   sqlite3_stmt* st = nullptr;
   std::string q = "select status from _vigil_tables where name = ?";
@@ -99,23 +118,41 @@ Result<std::optional<RowMap>> ReadTable(sqlite3* db, const DiffSpec& spec, const
     return DataLossError("snapshot " + path + ", table " + spec.table + ": " + sqlite3_errmsg(db));
   RowMap rows;
   int rc;
+  auto text = [&](size_t i) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, static_cast<int>(i)));
+    return std::string(t ? t : "");
+  };
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    std::string key;
-    for (size_t i = 0; i < spec.key.size(); ++i) {
-      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, static_cast<int>(i)));
-      key += (i ? " " : "") + std::string(spec.key[i]) + "=" + (t ? t : "");
-    }
-    std::vector<std::string> vals;
-    for (size_t i = 0; i < spec.compare.size(); ++i) {
-      const auto* t = reinterpret_cast<const char*>(
-          sqlite3_column_text(st, static_cast<int>(spec.key.size() + i)));
-      vals.push_back(t ? t : "");
-    }
-    rows[key] = std::move(vals);  // duplicates of a key collapse (same asset)
+    RowData row;
+    for (size_t i = 0; i < spec.key.size(); ++i) row.key_values.push_back(text(i));
+    for (size_t i = 0; i < spec.compare.size(); ++i)
+      row.compared.push_back(text(spec.key.size() + i));
+    AddRow(spec, std::move(row), &rows);
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return DataLossError("snapshot " + path + ": " + sqlite3_errmsg(db));
   return std::optional<RowMap>(std::move(rows));
+}
+
+// The same from a collected table. A failed table, or one without the
+// spec's columns: nullopt (not compared, as for snapshots).
+std::optional<RowMap> RowsOf(const AssetTable& t, const DiffSpec& spec) {
+  if (!t.status.ok()) return std::nullopt;
+  std::vector<int> key_cols, cmp_cols;
+  for (const char* c : spec.key) key_cols.push_back(t.ColumnIndex(c));
+  for (const char* c : spec.compare) cmp_cols.push_back(t.ColumnIndex(c));
+  auto missing = [](int i) { return i < 0; };
+  if (std::any_of(key_cols.begin(), key_cols.end(), missing) ||
+      std::any_of(cmp_cols.begin(), cmp_cols.end(), missing))
+    return std::nullopt;
+  RowMap rows;
+  for (const auto& r : t.rows) {
+    RowData row;
+    for (int i : key_cols) row.key_values.push_back(AssetValueToString(r[static_cast<size_t>(i)]));
+    for (int i : cmp_cols) row.compared.push_back(AssetValueToString(r[static_cast<size_t>(i)]));
+    AddRow(spec, std::move(row), &rows);
+  }
+  return rows;
 }
 
 // The value of column `col` in a key string "a=x b=y".
@@ -130,10 +167,10 @@ std::string KeyPart(const std::string& key, const std::string& col) {
 }
 
 void Notable(const std::string& table, AssetChange* c, const DiffSpec& spec,
-             const std::vector<std::string>* after) {
+             const RowData& after) {
   auto val = [&](const char* col) -> std::string {
     for (size_t i = 0; i < spec.compare.size(); ++i)
-      if (std::string_view(spec.compare[i]) == col && after) return (*after)[i];
+      if (std::string_view(spec.compare[i]) == col) return after.compared[i];
     return "";
   };
   if (c->kind == AssetChange::Kind::kRemoved) return;
@@ -152,6 +189,53 @@ void Notable(const std::string& table, AssetChange* c, const DiffSpec& spec,
       c->summary += " (privileged)";
     }
   }
+}
+
+std::vector<std::pair<std::string, std::string>> ValuesOf(const DiffSpec& spec, const RowData& row) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < spec.key.size(); ++i) out.emplace_back(spec.key[i], row.key_values[i]);
+  for (size_t i = 0; i < spec.compare.size(); ++i) out.emplace_back(spec.compare[i], row.compared[i]);
+  return out;
+}
+
+// The changes of one table from `o` to `n`, appended to `out`.
+void DiffRows(const DiffSpec& spec, const RowMap& o, const RowMap& n, std::vector<AssetChange>* out) {
+  for (const auto& [key, row] : n) {
+    auto it = o.find(key);
+    AssetChange c;
+    c.table = spec.table;
+    c.key = key;
+    if (it == o.end()) {
+      c.kind = AssetChange::Kind::kAdded;
+      c.summary = "new " + key;
+    } else if (it->second.compared != row.compared) {
+      c.kind = AssetChange::Kind::kChanged;
+      for (size_t i = 0; i < row.compared.size(); ++i) {
+        const std::string& before = it->second.compared[i];
+        if (row.compared[i] != before)
+          c.summary += (c.summary.empty() ? "" : ", ") + std::string(spec.compare[i]) + " " +
+                       before + " -> " + row.compared[i];
+        c.old_values.emplace_back(spec.compare[i], before);
+      }
+    } else {
+      continue;
+    }
+    c.values = ValuesOf(spec, row);
+    Notable(spec.table, &c, spec, row);
+    out->push_back(std::move(c));
+  }
+  for (const auto& [key, row] : o) {
+    if (n.count(key)) continue;
+    AssetChange c{spec.table, AssetChange::Kind::kRemoved, key, "removed " + key, false};
+    c.values = ValuesOf(spec, row);
+    out->push_back(std::move(c));
+  }
+}
+
+void SortChanges(std::vector<AssetChange>* out) {
+  std::stable_sort(out->begin(), out->end(), [](const AssetChange& x, const AssetChange& y) {
+    return std::tie(x.table, x.key) < std::tie(y.table, y.key);
+  });
 }
 
 }  // namespace
@@ -265,36 +349,34 @@ Result<std::vector<AssetChange>> DiffAssetSnapshots(const std::string& old_path,
     auto after = ReadTable(b.db, spec, new_path);
     if (!after.ok()) return after.status();
     if (!*before || !*after) continue;
-    const RowMap& o = **before;
-    const RowMap& n = **after;
-    for (const auto& [key, vals] : n) {
-      auto it = o.find(key);
-      AssetChange c;
-      c.table = spec.table;
-      c.key = key;
-      if (it == o.end()) {
-        c.kind = AssetChange::Kind::kAdded;
-        c.summary = "new " + key;
-      } else if (it->second != vals) {
-        c.kind = AssetChange::Kind::kChanged;
-        for (size_t i = 0; i < vals.size(); ++i)
-          if (vals[i] != it->second[i])
-            c.summary += (c.summary.empty() ? "" : ", ") + std::string(spec.compare[i]) + " " +
-                         it->second[i] + " -> " + vals[i];
-      } else {
-        continue;
-      }
-      Notable(spec.table, &c, spec, &vals);
-      out.push_back(std::move(c));
-    }
-    for (const auto& [key, vals] : o) {
-      if (n.count(key)) continue;
-      out.push_back(AssetChange{spec.table, AssetChange::Kind::kRemoved, key, "removed " + key, false});
-    }
+    DiffRows(spec, **before, **after, &out);
   }
-  std::stable_sort(out.begin(), out.end(), [](const AssetChange& x, const AssetChange& y) {
-    return std::tie(x.table, x.key) < std::tie(y.table, y.key);
-  });
+  SortChanges(&out);
+  return out;
+}
+
+std::vector<AssetChange> DiffAssetTables(const std::vector<AssetTable>& before,
+                                         const std::vector<AssetTable>& after) {
+  auto find = [](const std::vector<AssetTable>& v, const char* name) -> const AssetTable* {
+    for (const AssetTable& t : v)
+      if (t.name == name) return &t;
+    return nullptr;
+  };
+  std::vector<AssetChange> out;
+  for (const DiffSpec& spec : DiffSpecs()) {
+    const AssetTable* a = find(before, spec.table);
+    const AssetTable* b = find(after, spec.table);
+    if (!a || !b) continue;
+    std::optional<RowMap> o = RowsOf(*a, spec), n = RowsOf(*b, spec);
+    if (o && n) DiffRows(spec, *o, *n, &out);
+  }
+  SortChanges(&out);
+  return out;
+}
+
+std::vector<std::string> AssetDiffTables() {
+  std::vector<std::string> out;
+  for (const DiffSpec& spec : DiffSpecs()) out.emplace_back(spec.table);
   return out;
 }
 

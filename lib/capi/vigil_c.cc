@@ -62,6 +62,7 @@ VIGIL_CHECK_TYPE(VIGIL_EVENT_BPF_PROG_LOAD, kBpfProgLoad);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_PTRACE, kPtrace);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_PROCESS_VM_WRITE, kProcessVmWrite);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_MEMFD_CREATE, kMemfdCreate);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_ASSET_CHANGE, kAssetChange);
 #undef VIGIL_CHECK_TYPE
 static_assert(VIGIL_CATEGORY_TAMPER == static_cast<int>(vigil::EventCategory::kTamper));
 static_assert(VIGIL_CATEGORY_COUNT == vigil::kEventCategoryCount);
@@ -147,6 +148,8 @@ int ToOptions(const vigil_capture_opts* o, vigil::CaptureOptions* out) {
   if (uint32_t v = VIGIL_GET(o, max_processes, 0u)) out->max_processes = v;
   if (uint32_t v = VIGIL_GET(o, max_containers, 0u)) out->max_containers = v;
   if (const char* w = VIGIL_GET(o, write_path, nullptr)) out->write_path = w;
+  if (uint32_t v = VIGIL_GET(o, asset_watch_interval_ms, 0u))
+    out->asset_watch_interval = std::chrono::milliseconds(v);
   const vigil_rules* rules = VIGIL_GET(o, rules, nullptr);
   if (rules && out->events.empty()) *out = vigil::CaptureOptionsFor(*rules->set, *out);
   return 0;

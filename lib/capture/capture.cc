@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <mutex>
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
+#include "capture/asset_watch_source.hpp"
 #include "capture/ebpf/cgroup_paths.hpp"
 #include "capture/ebpf/ebpf_source.hpp"
 #include "capture/replay/recording_reader.hpp"
@@ -84,7 +86,8 @@ struct Capture::Impl {
   state::ProcessTableStats proc_stats;
   state::ContainerStoreStats cont_stats;
 
-  Impl(const CaptureOptions& o)
+  // `default_types`: what an empty CaptureOptions::events means.
+  Impl(const CaptureOptions& o, const std::vector<EventType>& default_types)
       : opts(o),
         processes(state::ProcessTableOptions{
             o.max_processes,
@@ -100,7 +103,7 @@ struct Capture::Impl {
     ctx.users = &users;
     processes.SetCgroupResolver(
         [this](uint64_t cg) -> const std::string* { return containers.IdForCgroup(cg); });
-    const auto& types = o.events.empty() ? DefaultEventTypes() : o.events;
+    const auto& types = o.events.empty() ? default_types : o.events;
     for (EventType t : types) type_enabled[static_cast<uint16_t>(t) & 0xff] = true;
   }
 
@@ -210,7 +213,7 @@ Capture::~Capture() {
 }
 
 Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
-  auto impl = std::make_unique<Impl>(opts);
+  auto impl = std::make_unique<Impl>(opts, DefaultEventTypes());
   impl->live = true;
   const int64_t offset = WallMinusMonoNs();
 
@@ -230,17 +233,41 @@ Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
   });
   impl->cgroup_paths = std::make_unique<capture::CgroupPaths>(opts.proc_root);
 
+  const std::vector<EventType>& wanted = opts.events.empty() ? DefaultEventTypes() : opts.events;
   capture::EbpfSourceOptions so;
-  so.events = opts.events.empty() ? DefaultEventTypes() : opts.events;
-  so.exclude_pids = opts.exclude_pids;
-  if (opts.exclude_self) so.exclude_pids.push_back(static_cast<uint32_t>(getpid()));
-  so.ring_buffer_bytes_per_cpu = opts.ring_buffer_bytes_per_cpu;
-  so.max_batch = opts.max_batch;
-  so.wall_minus_mono_ns = offset;
-  so.syscall_args = opts.syscall_args;
-  auto src = capture::EbpfSource::Open(so, &impl->features);
-  if (!src.ok()) return src.status();
-  impl->source = std::move(*src);
+  for (EventType t : wanted)
+    if (IsKernelEventType(t)) so.events.push_back(t);
+  const bool watch_assets =
+      std::find(wanted.begin(), wanted.end(), EventType::kAssetChange) != wanted.end();
+  if (!so.events.empty()) {
+    so.exclude_pids = opts.exclude_pids;
+    if (opts.exclude_self) so.exclude_pids.push_back(static_cast<uint32_t>(getpid()));
+    so.ring_buffer_bytes_per_cpu = opts.ring_buffer_bytes_per_cpu;
+    so.max_batch = opts.max_batch;
+    so.wall_minus_mono_ns = offset;
+    so.syscall_args = opts.syscall_args;
+    auto src = capture::EbpfSource::Open(so, &impl->features);
+    if (!src.ok()) return src.status();
+    impl->source = std::move(*src);
+  }
+  if (watch_assets) {
+    if (opts.asset_watch_interval.count() <= 0)
+      return InvalidArgumentError("asset_watch_interval must be positive");
+    capture::AssetWatchOptions wo;
+    wo.interval = opts.asset_watch_interval;
+    wo.tables = opts.asset_watch_tables;
+    wo.proc_root = opts.proc_root;
+    wo.wall_minus_mono_ns = offset;
+    auto watch = capture::AssetWatchSource::Open(wo);
+    if (!watch.ok()) return watch.status();
+    if (impl->source) {
+      impl->source = std::make_unique<capture::MergedSource>(std::move(impl->source), std::move(*watch));
+    } else {
+      impl->source = std::move(*watch);
+    }
+    impl->features.attached.push_back(EventType::kAssetChange);
+  }
+  if (!impl->source) return InvalidArgumentError("no event type to capture");
 
   if (!opts.write_path.empty()) {
     auto w = capture::RecordingWriter::Create(opts.write_path);
@@ -254,13 +281,13 @@ Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
 
 Result<std::unique_ptr<Capture>> Capture::OpenRecording(const std::string& path,
                                                         const CaptureOptions& opts) {
-  auto impl = std::make_unique<Impl>(opts);
+  auto impl = std::make_unique<Impl>(opts, AllEventTypes());
   auto src = capture::ReplaySource::Open(path);
   if (!src.ok()) return src.status();
   impl->source = std::move(*src);
   if (!opts.write_path.empty())
     return InvalidArgumentError("write_path cannot be used when replaying a recording");
-  impl->features.attached = opts.events.empty() ? DefaultEventTypes() : opts.events;
+  impl->features.attached = opts.events.empty() ? AllEventTypes() : opts.events;
   return std::unique_ptr<Capture>(new Capture(std::move(impl)));
 }
 
@@ -303,11 +330,13 @@ Result<const Event*> Capture::Impl::NextUntil(std::chrono::steady_clock::time_po
     const auto* ev = it.table ? static_cast<const s::Event*>(it.table)
                               : fb::GetRoot<s::Event>(it.bytes.data());
     const s::Header* h = ev->header();
-    if (m.live) {
+    // Asset changes are no process's action: nothing to learn or apply.
+    const bool kernel_event = h->type() != s::EventType::AssetChange;
+    if (m.live && kernel_event) {
       m.LearnCgroup(h->cgroup_id(), h->pid());
       if (h->type() != s::EventType::Exec && h->type() != s::EventType::Exit) m.LearnProcess(h->pid());
     }
-    m.processes.Apply(*ev);
+    if (kernel_event) m.processes.Apply(*ev);
     if (m.writer) {
       if (m.Record(m.writer->WriteEvent(it.bytes)).ok())
         m.bytes_recorded.store(m.writer ? m.writer->bytes_written() : 0, std::memory_order_relaxed);
@@ -316,7 +345,7 @@ Result<const Event*> Capture::Impl::NextUntil(std::chrono::steady_clock::time_po
       m.filtered.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    if (m.opts.container_only) {
+    if (m.opts.container_only && kernel_event) {
       const state::Process* p = m.processes.Find(h->pid());
       const std::string* cid = m.containers.IdForCgroup(h->cgroup_id());
       bool in_container = (cid && !cid->empty()) || (p && !p->container_id.empty());

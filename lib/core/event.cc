@@ -50,6 +50,20 @@ void WriteValue(internal::JsonWriter& w, const FieldValue& v) {
   std::visit(Visitor{w}, v);
 }
 
+// Writes "key": {"k": "v", ...} unless the list is absent.
+void WriteKeyValues(internal::JsonWriter& w, std::string_view key,
+                    const flatbuffers::Vector<flatbuffers::Offset<schema::KeyValue>>* kvs) {
+  if (!kvs) return;
+  w.Key(key);
+  w.BeginObject();
+  for (const schema::KeyValue* kv : *kvs) {
+    if (!kv->key()) continue;
+    w.Key(kv->key()->string_view());
+    w.String(kv->value() ? kv->value()->string_view() : std::string_view());
+  }
+  w.EndObject();
+}
+
 // Writes "key": value unless the value is empty (not applicable).
 void MaybeField(internal::JsonWriter& w, std::string_view key, const FieldValue& v) {
   if (std::holds_alternative<std::monostate>(v)) return;
@@ -204,6 +218,16 @@ std::string Event::ToJson() const {
   w.UInt(h.ts_wall_ns());
   w.Key("type");
   w.String(EventTypeName(type()));
+  if (const schema::AssetChange* a = ev.body_as_AssetChange()) {
+    // Not a process's action: no pid, user or container.
+    w.Key("source");
+    w.String("assets");
+    WriteArgs(w, ev);
+    WriteKeyValues(w, "values", a->values());
+    WriteKeyValues(w, "old_values", a->old_values());
+    w.EndObject();
+    return out;
+  }
   w.Key("syscall");
   w.String(syscall_name());
   w.Key("pid");

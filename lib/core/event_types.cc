@@ -30,7 +30,7 @@ VIGIL_CHECK_TYPE(SetUid); VIGIL_CHECK_TYPE(SetGid); VIGIL_CHECK_TYPE(Capset); VI
 VIGIL_CHECK_TYPE(Unshare); VIGIL_CHECK_TYPE(Mount); VIGIL_CHECK_TYPE(Umount); VIGIL_CHECK_TYPE(PivotRoot);
 VIGIL_CHECK_TYPE(Chroot); VIGIL_CHECK_TYPE(ModuleLoad); VIGIL_CHECK_TYPE(ModuleDelete);
 VIGIL_CHECK_TYPE(BpfProgLoad); VIGIL_CHECK_TYPE(Ptrace); VIGIL_CHECK_TYPE(ProcessVmWrite);
-VIGIL_CHECK_TYPE(MemfdCreate);
+VIGIL_CHECK_TYPE(MemfdCreate); VIGIL_CHECK_TYPE(AssetChange);
 #undef VIGIL_CHECK_TYPE
 
 namespace {
@@ -73,10 +73,11 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kPtrace, "ptrace", EventCategory::kTamper},
     {EventType::kProcessVmWrite, "process_vm_write", EventCategory::kTamper},
     {EventType::kMemfdCreate, "memfd_create", EventCategory::kTamper},
+    {EventType::kAssetChange, "asset_change", EventCategory::kAsset},
 };
 
 constexpr std::string_view kCategoryNames[kEventCategoryCount] = {
-    "process", "file", "network", "identity", "namespace", "kernel", "tamper"};
+    "process", "file", "network", "identity", "namespace", "kernel", "tamper", "asset"};
 
 const TypeInfo* Find(EventType t) {
   for (const auto& ti : kTypes)
@@ -110,7 +111,17 @@ const std::vector<EventType>& AllEventTypes() {
   return all;
 }
 
-const std::vector<EventType>& DefaultEventTypes() { return AllEventTypes(); }
+bool IsKernelEventType(EventType type) { return type != EventType::kAssetChange && Find(type); }
+
+const std::vector<EventType>& DefaultEventTypes() {
+  static const std::vector<EventType> kernel = [] {
+    std::vector<EventType> v;
+    for (const auto& ti : kTypes)
+      if (IsKernelEventType(ti.type)) v.push_back(ti.type);
+    return v;
+  }();
+  return kernel;
+}
 
 Result<std::vector<EventType>> ParseEventTypes(std::string_view list) {
   std::vector<EventType> out;

@@ -20,6 +20,12 @@ ArgValue Str(const flatbuffers::String* s) {
   if (s) v.s = std::string_view(s->c_str(), s->size());
   return v;
 }
+ArgValue Str(std::string_view literal) {  // static storage only
+  ArgValue v;
+  v.kind = ArgKind::kString;
+  v.s = literal;
+  return v;
+}
 ArgValue Int(int64_t i) {
   ArgValue v;
   v.kind = ArgKind::kInt;
@@ -124,6 +130,21 @@ const ArgDesc kPtrace[] = {A_INT(Ptrace, request), A_INT(Ptrace, target_pid)};
 const ArgDesc kProcessVmWrite[] = {A_INT(ProcessVmWrite, target_pid)};
 const ArgDesc kMemfdCreate[] = {A_STR(MemfdCreate, name), A_HEX(MemfdCreate, flags),
                                 A_INT(MemfdCreate, fd)};
+// `values` and `old_values` are key/value lists: read by asset.value[COLUMN]
+// and asset.old_value[COLUMN], written by ToJson as objects.
+const ArgDesc kAssetChange[] = {
+    A_STR(AssetChange, table_name),
+    ArgDesc{"change", ArgKind::kString,
+            [](const void* b) -> ArgValue {
+              switch (static_cast<const schema::AssetChange*>(b)->change()) {
+                case schema::AssetChangeKind::Added: return Str(std::string_view("added"));
+                case schema::AssetChangeKind::Removed: return Str(std::string_view("removed"));
+                case schema::AssetChangeKind::Changed: return Str(std::string_view("changed"));
+              }
+              return Str(std::string_view("?"));
+            }},
+    A_STR(AssetChange, key), A_STR(AssetChange, summary), A_BOOL(AssetChange, notable),
+    A_STR(AssetChange, target)};
 
 #undef A_STR
 #undef A_INT
@@ -142,9 +163,9 @@ const std::array<std::span<const ArgDesc>, kBodyCount> kArgs = {
     kExec, kFork, kExit, kOpen, kUnlink, kRename, kChmod, kChown, kMkdir, kLink, kTruncate,
     kConnect, kAccept, kBind, kListen, kSetId, kCapset, kSetns, kUnshare, kMount, kUmount,
     kPivotRoot, kChroot, kModuleLoad, kModuleDelete, kBpfProgLoad, kPtrace, kProcessVmWrite,
-    kMemfdCreate,
+    kMemfdCreate, kAssetChange,
 };
-static_assert(static_cast<size_t>(Body::MemfdCreate) == 29, "update kArgs for new bodies");
+static_assert(static_cast<size_t>(Body::AssetChange) == 30, "update kArgs for new bodies");
 
 void AppendIpPort(std::string* out, const uint8_t* ip, size_t ip_len, uint16_t port, bool v6) {
   std::string s = IpBytesToString(ip, ip_len);

@@ -216,6 +216,52 @@ FieldValue Env(const FieldRef& ref, const schema::Event& ev, Enrichment& en) {
   return {};
 }
 
+// asset.value / asset.old_value: one column (ref.key), or every pair.
+FieldValue AssetValues(const FieldRef& ref,
+                       const flatbuffers::Vector<flatbuffers::Offset<schema::KeyValue>>* kvs) {
+  if (!kvs) return {};
+  if (ref.key.empty()) {
+    std::string out;
+    for (const schema::KeyValue* kv : *kvs) {
+      if (!kv->key()) continue;
+      if (!out.empty()) out.push_back(' ');
+      out.append(kv->key()->string_view());
+      out.push_back('=');
+      if (kv->value()) out.append(kv->value()->string_view());
+    }
+    return out;
+  }
+  for (const schema::KeyValue* kv : *kvs)
+    if (kv->key() && kv->key()->string_view() == ref.key)
+      return std::string(kv->value() ? kv->value()->string_view() : std::string_view());
+  return {};
+}
+
+FieldValue AssetField(const FieldRef& ref, const schema::Event& ev) {
+  const schema::AssetChange* a = ev.body_as_AssetChange();
+  if (!a) return {};
+  auto str = [](const flatbuffers::String* s) -> FieldValue {
+    return s ? FieldValue(s->str()) : FieldValue();
+  };
+  switch (static_cast<FieldId>(ref.id)) {
+    case FieldId::kAssetTable: return str(a->table_name());
+    case FieldId::kAssetChange:
+      switch (a->change()) {
+        case schema::AssetChangeKind::Added: return Str("added");
+        case schema::AssetChangeKind::Removed: return Str("removed");
+        case schema::AssetChangeKind::Changed: return Str("changed");
+      }
+      return {};
+    case FieldId::kAssetKey: return str(a->key());
+    case FieldId::kAssetSummary: return str(a->summary());
+    case FieldId::kAssetNotable: return a->notable();
+    case FieldId::kAssetTarget: return str(a->target());
+    case FieldId::kAssetValue: return AssetValues(ref, a->values());
+    case FieldId::kAssetOldValue: return AssetValues(ref, a->old_values());
+    default: return {};
+  }
+}
+
 // Falco's container.mount text: source:dest:mode:rw:propagation.
 std::string MountText(const state::Container::Mount& m) {
   std::string_view mode, propagation;
@@ -697,6 +743,10 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev,
 
 FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en) {
   const schema::Header& h = *ev.header();
+  // An asset change is no process's action: only evt.* and asset.* apply.
+  if (h.type() == schema::EventType::AssetChange && ref.id > static_cast<uint32_t>(FieldId::kEvtSource) &&
+      ref.id < static_cast<uint32_t>(FieldId::kAssetTable))
+    return {};
   switch (static_cast<FieldId>(ref.id)) {
     // ---- evt
     case FieldId::kEvtType: return std::string(SyscallNameOf(ev));
@@ -720,6 +770,8 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
                             static_cast<uint32_t>(HF::ArgsTruncated);
       return (h.flags() & mask) != 0;
     }
+    case FieldId::kEvtSource:
+      return Str(h.type() == schema::EventType::AssetChange ? "assets" : "syscall");
 
     // ---- proc / thread
     case FieldId::kProcPid: return static_cast<int64_t>(h.pid());
@@ -965,6 +1017,16 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
     case FieldId::kK8sNsName:
       return ContainerField(en, false,
                             [](const state::Container& c) { return NonEmpty(c.pod_namespace); });
+
+    // ---- asset
+    case FieldId::kAssetTable:
+    case FieldId::kAssetChange:
+    case FieldId::kAssetKey:
+    case FieldId::kAssetSummary:
+    case FieldId::kAssetNotable:
+    case FieldId::kAssetTarget:
+    case FieldId::kAssetValue:
+    case FieldId::kAssetOldValue: return AssetField(ref, ev);
 
     case FieldId::kCount: break;
   }

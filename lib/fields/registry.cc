@@ -60,6 +60,8 @@ constexpr Entry kEntries[] = {
      "`true` for open events that create a file (O_CREAT or O_TMPFILE)."},
     {F::kEvtTruncated, "evt.truncated", T::kBool, "none",
      "vigil: `true` if a path, name or the exec argument list was cut at the capture bound."},
+    {F::kEvtSource, "evt.source", T::kString, "none",
+     "Where the event comes from: `syscall` for kernel events, `assets` for asset changes."},
     // ---- proc / thread
     {F::kProcPid, "proc.pid", T::kInt64, "none", "The id (host thread-group id) of the process."},
     {F::kProcPpid, "proc.ppid", T::kInt64, "none", "The pid of the process's parent."},
@@ -261,6 +263,28 @@ constexpr Entry kEntries[] = {
     {F::kK8sPodName, "k8s.pod.name", T::kString, "none",
      "The Kubernetes pod name (from the runtime's labels)."},
     {F::kK8sNsName, "k8s.ns.name", T::kString, "none", "The Kubernetes namespace of the pod."},
+    // ---- asset
+    {F::kAssetTable, "asset.table", T::kString, "none",
+     "vigil: the asset table that changed (`users`, `listening_ports`, `suid_bins`, ...; "
+     "docs/tables.md)."},
+    {F::kAssetChange, "asset.change", T::kString, "none",
+     "vigil: `added`, `removed` or `changed`."},
+    {F::kAssetKey, "asset.key", T::kString, "none",
+     "vigil: the row's identity in its table, `column=value` pairs (`username=toor`)."},
+    {F::kAssetSummary, "asset.summary", T::kString, "none",
+     "vigil: the change in words (`new username=toor (uid 0)`, `version 1.0 -> 1.1`)."},
+    {F::kAssetNotable, "asset.notable", T::kBool, "none",
+     "vigil: `true` when vigil considers the change notable for security (a new uid 0 "
+     "account, SUID file, listening port, sudo rule, authorized key, kernel module, "
+     "ld.so.preload entry, privileged container, empty password)."},
+    {F::kAssetTarget, "asset.target", T::kString, "none",
+     "vigil: what was inventoried (`host`, `root /srv/rootfs`)."},
+    {F::kAssetValue, "asset.value", T::kString, "key_optional",
+     "vigil: `[COLUMN]`: the row's value of that column (identity and compared columns; for a "
+     "removed row, its last value); no value for a column not compared. Without an argument, "
+     "every `column=value` pair."},
+    {F::kAssetOldValue, "asset.old_value", T::kString, "key_optional",
+     "vigil: for a changed row, `[COLUMN]`: the compared column's value before the change."},
 };
 static_assert(sizeof(kEntries) / sizeof(kEntries[0]) == kFieldCount,
               "one kEntries line per FieldId");
@@ -317,6 +341,10 @@ std::string FieldsMarkdown() {
        "The file, socket or path the event operates on."},
       {"container", "Container (`container.*`, `k8s.*`)",
        "The container of the process, resolved from its cgroup and the runtime's state."},
+      {"asset", "Asset changes (`asset.*`)",
+       "Events of type `asset_change` (rules with `source: assets`): a row of an asset table "
+       "that appeared, disappeared or changed between two inventories (docs/assets.md). Only "
+       "`evt.*` and `asset.*` fields apply to them, and `asset.*` fields to nothing else."},
   };
   auto class_of = [](std::string_view name) -> std::string_view {
     std::string_view p = name.substr(0, name.find('.'));

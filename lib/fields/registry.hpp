@@ -32,7 +32,7 @@ enum class FieldId : uint32_t {
   // evt
   kEvtType, kEvtCategory, kEvtDir, kEvtTime, kEvtRawtime, kEvtCpu,
   kEvtRes, kEvtRawres, kEvtFailed, kEvtArg, kEvtIsOpenRead, kEvtIsOpenWrite,
-  kEvtIsOpenExec, kEvtIsOpenCreate, kEvtTruncated,
+  kEvtIsOpenExec, kEvtIsOpenCreate, kEvtTruncated, kEvtSource,
   // proc / thread
   kProcPid, kProcPpid, kProcVpid, kProcTid, kThreadTid, kThreadVtid, kProcName, kProcExe,
   kProcExepath, kProcArgs, kProcCmdline, kProcExeline, kProcCwd, kProcTty, kProcSid,
@@ -53,6 +53,9 @@ enum class FieldId : uint32_t {
   kContainerImageRepository, kContainerImageTag, kContainerImageId, kContainerType,
   kContainerPrivileged, kContainerMounts, kContainerMount, kContainerMountSource,
   kContainerMountDest, kK8sPodName, kK8sNsName,
+  // asset changes (source "assets")
+  kAssetTable, kAssetChange, kAssetKey, kAssetSummary, kAssetNotable, kAssetTarget,
+  kAssetValue, kAssetOldValue,
   kCount
 };
 

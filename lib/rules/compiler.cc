@@ -532,6 +532,17 @@ std::optional<uint32_t> Compiler::ResolveValue(const ValueExpr& v, uint32_t sour
     return std::nullopt;
   }
   const FieldInfo& info = ListFields()[ref->id];
+  const bool asset_field = info.name.starts_with("asset.");
+  if (event_source_ == EventSource::kSyscall && asset_field) {
+    AddIssue(Issue::Kind::kError, source, v.pos,
+             "field '" + info.name + "' applies only to rules with 'source: assets'");
+    return std::nullopt;
+  }
+  if (event_source_ == EventSource::kAssets && !asset_field && !info.name.starts_with("evt.")) {
+    AddIssue(Issue::Kind::kError, source, v.pos,
+             "field '" + info.name + "' does not apply to source 'assets' (evt.* and asset.* do)");
+    return std::nullopt;
+  }
   Slot s;
   s.kind = Slot::Kind::kField;
   s.ref = *ref;

@@ -68,11 +68,19 @@ struct CompiledCondition {
   bool ok() const { return pred != nullptr; }
 };
 
+// The event source a condition is compiled for: which fields apply.
+enum class EventSource : uint8_t {
+  kAny,      // ad-hoc filters: every field
+  kSyscall,  // kernel events: every field but asset.*
+  kAssets,   // asset changes: evt.* and asset.* only
+};
+
 class Compiler {
  public:
   // `defs` and `slots` must outlive the compiler.
-  Compiler(const Definitions& defs, SlotTable* slots, const RuleCompileOptions& options)
-      : defs_(defs), slots_(slots), options_(options) {}
+  Compiler(const Definitions& defs, SlotTable* slots, const RuleCompileOptions& options,
+           EventSource event_source = EventSource::kAny)
+      : defs_(defs), slots_(slots), options_(options), event_source_(event_source) {}
 
   // Compiles `root`, parsed from source `source`.
   CompiledCondition Compile(const Expr& root, uint32_t source);
@@ -95,6 +103,7 @@ class Compiler {
   const Definitions& defs_;
   SlotTable* slots_;
   const RuleCompileOptions& options_;
+  const EventSource event_source_;
 
   // Per Compile() call.
   std::vector<Issue> issues_;

@@ -285,7 +285,7 @@ class Builder {
       set_->compiled.push_back(std::move(compiled));
     };
 
-    if (r.source != "syscall") {
+    if (r.source != "syscall" && r.source != "assets") {
       info.state = RuleState::kUnsupported;
       info.missing = {"source " + r.source};
       info.reason = "source '" + r.source + "' needs a Falco plugin vigil does not provide";
@@ -335,8 +335,24 @@ class Builder {
       Diag(Severity::kError, r.where, item, info.reason);
       return finish();
     }
-    rules::Compiler compiler(set_->defs, &set_->slots, options_);
+    const bool assets = r.source == "assets";
+    rules::Compiler compiler(set_->defs, &set_->slots, options_,
+                             assets ? rules::EventSource::kAssets : rules::EventSource::kSyscall);
     rules::CompiledCondition cc = compiler.Compile(*p.expr, source);
+    // A rule sees only its source's events: asset rules asset changes,
+    // syscall rules kernel events (even when their evt.type checks allow all).
+    const rules::EventTypeBits asset_bits = AssetTypeBits();
+    const bool matched_some = cc.all_event_types || cc.event_types.any();
+    if (assets) {
+      cc.event_types = (cc.all_event_types ? ~rules::EventTypeBits() : cc.event_types) & asset_bits;
+      cc.all_event_types = false;
+    } else {
+      cc.event_types &= ~asset_bits;
+    }
+    if (cc.ok() && matched_some && !cc.all_event_types && cc.event_types.none())
+      cc.issues.push_back(Issue{Issue::Kind::kError, source, p.expr->pos,
+                                "the condition's evt.type checks match no event of source '" +
+                                    r.source + "'"});
     total_nodes_ += cc.nodes;
     total_list_items_ += cc.list_items;
     std::vector<std::string> errors;
@@ -379,22 +395,28 @@ class Builder {
     finish();
   }
 
+  static rules::EventTypeBits AssetTypeBits() {
+    rules::EventTypeBits bits;
+    bits.set(static_cast<size_t>(EventType::kAssetChange));
+    return bits;
+  }
+
   void BuildIndex() {
-    bool any_all = false;
     rules::EventTypeBits used;
     for (uint32_t r = 0; r < set_->infos.size(); ++r) {
       if (set_->infos[r].state != RuleState::kEnabled) continue;
       ++set_->enabled;
       const auto& [all, bits] = per_rule_types_[r];
-      any_all = any_all || all;
       if (all) set_->other_types.push_back(r);
+      // `all` is only ever set for syscall rules: every kernel type.
+      const rules::EventTypeBits types = all ? ~AssetTypeBits() : bits;
       for (size_t t = 0; t < rules::kEventTypeBits; ++t) {
-        if (all || bits.test(t)) set_->by_type[t].push_back(r);
+        if (types.test(t)) set_->by_type[t].push_back(r);
       }
-      if (!all) used |= bits;
+      used |= types;
     }
     for (EventType t : AllEventTypes())
-      if (any_all || used.test(static_cast<size_t>(t))) set_->interesting.push_back(t);
+      if (used.test(static_cast<size_t>(t))) set_->interesting.push_back(t);
   }
 
   const std::vector<rules::FileText>& files_;

@@ -50,6 +50,7 @@ constexpr SyscallType kSyscalls[] = {
     {"delete_module", EventType::kModuleDelete}, {"bpf", EventType::kBpfProgLoad},
     {"ptrace", EventType::kPtrace},       {"process_vm_writev", EventType::kProcessVmWrite},
     {"memfd_create", EventType::kMemfdCreate},
+    {"asset_change", EventType::kAssetChange},  // not a syscall: source "assets"
 };
 
 // Falco's syscall-source fields (libsinsp filterchecks: evt, proc, thread,

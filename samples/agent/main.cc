@@ -1,10 +1,10 @@
 // `vigil`: the reference command line, built on the public C++ API only.
 //
 //   vigil capture [--duration S] [--events TYPES] [--container-only]
-//                 [--write FILE] [--read FILE] [--stats]
+//                 [--write FILE] [--read FILE] [--stats] [--asset-interval S]
 //   vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json]
 //   vigil detect [--rules FILE...] [--duration S] [--read FILE]
-//                [--container-only] [--no-vigil-fields]
+//                [--container-only] [--no-vigil-fields] [--asset-interval S]
 //   vigil rules check FILE...
 //   vigil fields | version | help
 //
@@ -57,7 +57,8 @@ constexpr const char kUsage[] =
     "capture options:\n"
     "  --duration S       stop after S seconds (live default: until SIGINT/SIGTERM)\n"
     "  --events TYPES     comma-separated event types and categories, e.g. exec,open,network\n"
-    "                     (default: all)\n"
+    "                     (default: every kernel type; asset_change adds asset changes)\n"
+    "  --asset-interval S seconds between inventories for asset_change events (default 60)\n"
     "  --container-only   only events of processes in containers\n"
     "  --write FILE       also record the live capture to FILE\n"
     "  --read FILE        replay FILE (a recording made with --write) instead of the kernel\n"
@@ -66,7 +67,8 @@ constexpr const char kUsage[] =
     "detect options:\n"
     "  --rules FILE       a rule file (repeatable; later files override earlier ones;\n"
     "                     default: vigil's embedded default rules)\n"
-    "  --duration S, --read FILE, --container-only   as for capture\n"
+    "  --duration S, --read FILE, --container-only, --asset-interval S   as for capture\n"
+    "                     (rules of source assets turn asset_change events on)\n"
     "  --no-vigil-fields  only Falco's alert keys (no \"vigil\" object)\n"
     "\n"
     "Live capture needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN).\n";
@@ -153,21 +155,31 @@ class ArgReader {
   bool has_inline_ = false;
 };
 
-// "--duration S": a non-negative number of seconds.
-int ParseDuration(ArgReader& a, std::optional<double>* out) {
+// "--duration S", "--asset-interval S": a non-negative number of seconds.
+int ParseSeconds(ArgReader& a, std::optional<double>* out) {
+  const std::string flag(a.flag());
   std::string s;
-  if (!a.Value(&s)) return UsageError("--duration needs a number of seconds");
+  if (!a.Value(&s)) return UsageError(flag + " needs a number of seconds");
   char* end = nullptr;
   double d = strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !(d >= 0))
-    return UsageError("--duration: not a number of seconds: '" + s + "'");
+  if (s.empty() || *end != '\0' || !(d >= 0) || d > 86400 * 365)
+    return UsageError(flag + ": not a number of seconds: '" + s + "'");
   *out = d;
   return 0;
+}
+
+// Asset changes (--events asset_change, or rules of source assets): how
+// often the host is inventoried.
+void SetAssetInterval(const std::optional<double>& seconds, vigil::CaptureOptions* opts) {
+  if (seconds)
+    opts->asset_watch_interval =
+        std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(*seconds * 1000)));
 }
 
 
 struct CaptureArgs {
   std::optional<double> duration_s;
+  std::optional<double> asset_interval_s;
   std::string events;
   bool container_only = false;
   std::string write_path;
@@ -179,7 +191,9 @@ int ParseCaptureArgs(int argc, char** argv, CaptureArgs* out) {
   ArgReader a(argc, argv);
   while (a.Next()) {
     if (a.flag() == "--duration") {
-      if (int rc = ParseDuration(a, &out->duration_s)) return rc;
+      if (int rc = ParseSeconds(a, &out->duration_s)) return rc;
+    } else if (a.flag() == "--asset-interval") {
+      if (int rc = ParseSeconds(a, &out->asset_interval_s)) return rc;
     } else if (a.flag() == "--events") {
       if (!a.Value(&out->events)) return UsageError("--events needs a list of types");
     } else if (a.flag() == "--write") {
@@ -245,6 +259,7 @@ int Capture(int argc, char** argv) {
   }
   opts.container_only = args.container_only;
   opts.write_path = args.write_path;
+  SetAssetInterval(args.asset_interval_s, &opts);
 
   // Before opening: a signal during the (slow) eBPF load still stops cleanly.
   struct sigaction sa {};
@@ -300,6 +315,7 @@ int Capture(int argc, char** argv) {
 struct DetectArgs {
   std::vector<std::string> rules;
   std::optional<double> duration_s;
+  std::optional<double> asset_interval_s;
   std::string read_path;
   bool container_only = false;
   bool vigil_fields = true;
@@ -315,10 +331,12 @@ int ParseDetectArgs(int argc, char** argv, DetectArgs* out) {
       // `--rules a.yaml b.yaml`: following non-option words are files too.
       while (a.NextWord(&f)) out->rules.push_back(f);
     } else if (a.flag() == "--duration") {
-      if (int rc = ParseDuration(a, &out->duration_s)) return rc;
+      if (int rc = ParseSeconds(a, &out->duration_s)) return rc;
     } else if (a.flag() == "--read") {
       if (!a.Value(&out->read_path) || out->read_path.empty())
         return UsageError("--read needs a file name");
+    } else if (a.flag() == "--asset-interval") {
+      if (int rc = ParseSeconds(a, &out->asset_interval_s)) return rc;
     } else if (a.Is("--container-only")) {
       out->container_only = true;
     } else if (a.Is("--no-vigil-fields")) {
@@ -407,6 +425,7 @@ int Detect(int argc, char** argv) {
 
   vigil::CaptureOptions base;
   base.container_only = args.container_only;
+  SetAssetInterval(args.asset_interval_s, &base);
   const vigil::CaptureOptions opts = vigil::CaptureOptionsFor(*rules, base);
 
   struct sigaction sa {};

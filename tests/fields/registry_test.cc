@@ -137,6 +137,8 @@ TEST(BodyArgs, EveryBodyHasItsSchemaFields) {
       {Body::PivotRoot, 2},   {Body::Chroot, 1},       {Body::ModuleLoad, 4},
       {Body::ModuleDelete, 2}, {Body::BpfProgLoad, 4}, {Body::Ptrace, 2},
       {Body::ProcessVmWrite, 1}, {Body::MemfdCreate, 3},
+      // AssetChange has 8 fields: values and old_values are asset.value[...].
+      {Body::AssetChange, 6},
   };
   for (const auto& [body, n] : expected)
     EXPECT_EQ(fields::ArgsOf(body).size(), n) << schema::EnumNameBody(body);

@@ -159,3 +159,34 @@ def test_gil_released_while_polling(root):
             spins += 1  # runs only if poll() released the GIL
         t.join()
     assert spins > 1000
+
+
+@pytest.mark.privileged
+def test_asset_rule_alerts_on_a_new_listener(root):
+    """A rule of source assets: the capture inventories listening ports every
+    0.3 s; a wildcard listener opened by this process becomes an alert."""
+    import socket
+    rules = vigil.Rules.load(strings={"a.yaml": (
+        "- rule: Py new port\n"
+        "  desc: d\n"
+        "  condition: asset.table = listening_ports and asset.change = added\n"
+        "  output: \"port %asset.value[port] by %asset.value[name]\"\n"
+        "  priority: NOTICE\n"
+        "  source: assets\n"
+        "  tags: [T1571]\n")})
+    det = vigil.Detector(rules)
+    with vigil.Capture.live(rules=rules, asset_interval=0.3) as cap:
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", 0))
+            s.listen(1)
+            port = s.getsockname()[1]
+            alerts = []
+            for a in det.alerts(cap, duration=15.0):
+                alerts.append(a)
+                if a.output.startswith("port %d " % port):
+                    break
+    mine = [a for a in alerts if a.output.startswith("port %d " % port)]
+    assert len(mine) == 1, [a.output for a in alerts]
+    assert mine[0].source == "assets"
+    assert mine[0].to_dict()["source"] == "assets"
+    assert mine[0].event()["asset.value[port]"] == str(port)

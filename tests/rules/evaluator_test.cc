@@ -529,7 +529,7 @@ TEST_F(RulesEval, EvaluatorIndexesRulesByEventType) {
   EXPECT_EQ(rules->enabled_count(), 3u);
   EXPECT_EQ(rules->rules()[3].state, RuleState::kDisabled);
   // "Anything by cat" needs every type.
-  EXPECT_EQ(rules->InterestingEventTypes(), AllEventTypes());
+  EXPECT_EQ(rules->InterestingEventTypes(), DefaultEventTypes());
 
   RuleEvaluator eval(rules);
   OwnedEvent shadow = Open("/etc/shadow");

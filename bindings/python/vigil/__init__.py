@@ -194,10 +194,14 @@ class Capture:
     @classmethod
     def live(cls, events=None, *, exclude_pids=(), exclude_self=True, container_only=False,
              ring_buffer_bytes_per_cpu=0, max_processes=0, max_containers=0, write_path=None,
-             timeout=None, rules=None):
+             timeout=None, rules=None, asset_interval=0):
         """Starts a live capture (root, or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).
 
-        events: "exec,open,network" or a list of type/category names (None: all).
+        events: "exec,open,network" or a list of type/category names (None:
+        every kernel type). "asset_change" adds changes of the host's asset
+        tables (a new user, listening port, ...), inventoried every
+        `asset_interval` seconds (0: the default, 60) on a thread of the
+        capture's own.
         exclude_self: drop this process's own events in the kernel.
         write_path: also record everything to this file (replay with open_recording).
         timeout: default for iteration (see the class docstring).
@@ -215,6 +219,7 @@ class Capture:
             max_containers=max_containers,
             write_path=write_path or "",
             rules=None if rules is None else rules._rules,
+            asset_interval=float(asset_interval),
         )
         return cls(native, timeout)
 
