@@ -1,9 +1,11 @@
 // Fuzzes the asset parsers (lib/assets/parsers.hpp): passwd, group, shadow,
 // os-release, dpkg status, /proc/net, authorized_keys, sshd_config, sudoers,
 // crontab, apk's installed database, systemd unit files, rpm headers, routes,
-// /proc/net/dev, if_inet6, fib_trie and Berkeley DB hash files. The first byte picks the parser, the
-// rest is the file. Invariants: no crash, bounded warnings, and the shadow
-// parser never lets hash text out (its outputs come from fixed vocabularies).
+// /proc/net/dev, if_inet6, fib_trie, Berkeley DB hash files and rpm ndb
+// databases. The first byte picks the parser, the rest is the file.
+// Invariants: no crash, bounded warnings, the shadow parser never lets hash
+// text out (its outputs come from fixed vocabularies), and the ndb reader's
+// blobs are disjoint views into the file.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -15,7 +17,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t which = data[0] % 18;
+  const uint8_t which = data[0] % 19;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> warnings;
   namespace a = vigil::assets;
@@ -90,6 +92,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string error;
       auto v = a::ParseBdbHashValues(text, "Packages", &error, &warnings);
       if (!v && error.empty()) __builtin_trap();
+      break;
+    }
+    case 18: {
+      std::string error;
+      auto blobs = a::ParseNdbPackageBlobs(text, "Packages.db", &error, &warnings);
+      if (!blobs && error.empty()) __builtin_trap();
+      if (!blobs) break;
+      size_t total = 0;
+      for (const auto& b : *blobs) {
+        if (b.header.data() < text.data() || b.header.data() + b.header.size() > text.data() + text.size())
+          __builtin_trap();
+        total += b.header.size();
+        auto p = a::ParseRpmHeader(b.header, &error);
+        if (p && p->name.empty()) __builtin_trap();
+      }
+      if (total > text.size()) __builtin_trap();  // overlapping blobs were returned
       break;
     }
     case 12: {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <unordered_set>
 
 namespace vigil::assets {
 namespace {
@@ -27,6 +28,15 @@ class Warnings {
       return;
     }
     out_->push_back(std::string(file_) + ":" + std::to_string(line) + ": " + std::string(what));
+  }
+  // For binary files, which have no lines: "<file>: <what>".
+  void Add(std::string_view what) {
+    if (!out_) return;
+    if (count_++ >= kMaxWarnings) {
+      ++dropped_;
+      return;
+    }
+    out_->push_back(std::string(file_) + ": " + std::string(what));
   }
 
  private:
@@ -912,6 +922,182 @@ std::optional<std::vector<std::string>> ParseBdbHashValues(std::string_view byte
     }
   }
   return values;
+}
+
+namespace {
+
+// rpm's ndb package database (lib/backend/ndb/rpmpkg.c). All integers are
+// little-endian; magics are their 4 ASCII bytes in file order.
+constexpr size_t kNdbHeaderSize = 32;  // "RpmP", version, generation, slot pages, next pkgidx
+constexpr uint32_t kNdbVersion = 0;
+constexpr size_t kNdbPageSize = 4096;  // the slot pages come first, page 0 after the header
+constexpr size_t kNdbSlotSize = 16;    // "Slot", pkgidx, blkoff, blkcnt; blkoff 0: a free slot
+constexpr size_t kNdbBlockSize = 16;   // blobs are placed and sized in blocks
+constexpr size_t kNdbBlobHead = 16;    // "BlbS", pkgidx, timestamp, header blob length
+constexpr size_t kNdbBlobTail = 12;    // adler32, header blob length, "BlbE"
+// 1M package slots, far beyond any real system: bounds the slot table a
+// hostile header can make us build.
+constexpr uint32_t kNdbMaxSlotPages = 4096;
+
+uint32_t Le32(const unsigned char* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+bool IsMagic(const unsigned char* p, const char (&magic)[5]) { return memcmp(p, magic, 4) == 0; }
+
+// Adler-32 (RFC 1950): the checksum in an ndb blob's trailer.
+uint32_t Adler32(const unsigned char* p, size_t n) {
+  constexpr uint32_t kMod = 65521;
+  constexpr size_t kRun = 5552;  // the longest run before s2 can overflow 32 bits
+  uint32_t s1 = 1, s2 = 0;
+  while (n > 0) {
+    const size_t run = std::min(n, kRun);
+    for (size_t i = 0; i < run; ++i) {
+      s1 += p[i];
+      s2 += s1;
+    }
+    s1 %= kMod;
+    s2 %= kMod;
+    p += run;
+    n -= run;
+  }
+  return (s2 << 16) | s1;
+}
+
+struct NdbSlot {
+  uint32_t slotno, pkgidx, blkoff, blkcnt;
+};
+
+std::string SlotName(const NdbSlot& s) {
+  return "slot " + std::to_string(s.slotno) + " (offset " + std::to_string(size_t{s.slotno} * kNdbSlotSize) +
+         ", package " + std::to_string(s.pkgidx) + ")";
+}
+
+// The used slots whose blob range lies in the data area (after the slot
+// pages) and inside the file; the others are warnings.
+std::vector<NdbSlot> ReadNdbSlots(const unsigned char* b, uint32_t slot_pages, uint64_t file_blocks,
+                                  Warnings& w) {
+  const uint64_t first_data_block = uint64_t{slot_pages} * (kNdbPageSize / kNdbBlockSize);
+  const uint32_t nslots = slot_pages * static_cast<uint32_t>(kNdbPageSize / kNdbSlotSize);
+  std::vector<NdbSlot> slots;
+  for (uint32_t n = kNdbHeaderSize / kNdbSlotSize; n < nslots; ++n) {
+    const unsigned char* p = b + size_t{n} * kNdbSlotSize;
+    NdbSlot s{n, Le32(p + 4), Le32(p + 8), Le32(p + 12)};
+    if (!IsMagic(p, "Slot")) {
+      w.Add(SlotName(s) + ": bad slot magic");
+      continue;
+    }
+    if (s.blkoff == 0) continue;  // free
+    if (s.pkgidx == 0 || s.blkcnt == 0 || s.blkoff < first_data_block ||
+        uint64_t{s.blkoff} + s.blkcnt > file_blocks) {
+      w.Add(SlotName(s) + ": blob blocks " + std::to_string(s.blkoff) + "+" + std::to_string(s.blkcnt) +
+            " are not in the data area of the file (" + std::to_string(file_blocks) + " blocks)");
+      continue;
+    }
+    slots.push_back(s);
+  }
+  return slots;
+}
+
+// Sorts by file position and drops a slot whose blob overlaps the previous
+// one or whose package number was seen: rpm never writes either, so each
+// means damage, and keeping them could return the same bytes twice.
+void DropConflictingSlots(std::vector<NdbSlot>* slots, Warnings& w) {
+  std::sort(slots->begin(), slots->end(), [](const NdbSlot& a, const NdbSlot& b) {
+    return a.blkoff != b.blkoff ? a.blkoff < b.blkoff : a.slotno < b.slotno;
+  });
+  std::unordered_set<uint32_t> seen;
+  uint64_t end = 0;
+  const NdbSlot* last = nullptr;
+  std::vector<NdbSlot> kept;
+  for (const NdbSlot& s : *slots) {
+    if (s.blkoff < end) {
+      w.Add(SlotName(s) + ": blob overlaps the blob of " + SlotName(*last));
+    } else if (!seen.insert(s.pkgidx).second) {
+      w.Add(SlotName(s) + ": package number used by another slot");
+    } else {
+      kept.push_back(s);
+      end = uint64_t{s.blkoff} + s.blkcnt;
+      last = &s;
+    }
+  }
+  *slots = std::move(kept);
+}
+
+// The header blob of one slot's blob, checked as rpm does when it reads one:
+// head and tail magic, package number, length against the block count, and
+// the adler32 of everything before the tail. The slot is already in range.
+std::optional<std::string_view> ReadNdbBlob(std::string_view bytes, const NdbSlot& s, std::string* problem) {
+  const size_t off = size_t{s.blkoff} * kNdbBlockSize, size = size_t{s.blkcnt} * kNdbBlockSize;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + off;
+  const std::string at = "blob at offset " + std::to_string(off) + ": ";
+  if (size < kNdbBlobHead + kNdbBlobTail) {
+    *problem = at + "shorter than its head and tail";
+    return std::nullopt;
+  }
+  if (!IsMagic(p, "BlbS") || Le32(p + 4) != s.pkgidx) {
+    *problem = at + "bad blob head (magic or package number)";
+    return std::nullopt;
+  }
+  const uint32_t len = Le32(p + 12);
+  const uint64_t blocks = (uint64_t{kNdbBlobHead} + len + kNdbBlobTail + kNdbBlockSize - 1) / kNdbBlockSize;
+  if (blocks != s.blkcnt) {
+    *problem = at + "length " + std::to_string(len) + " does not match " + std::to_string(s.blkcnt) + " blocks";
+    return std::nullopt;
+  }
+  const unsigned char* tail = p + size - kNdbBlobTail;
+  if (!IsMagic(tail + 8, "BlbE") || Le32(tail + 4) != len) {
+    *problem = at + "bad blob tail (magic or length)";
+    return std::nullopt;
+  }
+  if (Le32(tail) != Adler32(p, size - kNdbBlobTail)) {
+    *problem = at + "adler32 checksum mismatch";
+    return std::nullopt;
+  }
+  return bytes.substr(off + kNdbBlobHead, len);
+}
+
+}  // namespace
+
+std::optional<std::vector<NdbPackageBlob>> ParseNdbPackageBlobs(std::string_view bytes,
+                                                                std::string_view file,
+                                                                std::string* error,
+                                                                std::vector<std::string>* warnings) {
+  Warnings w(warnings, file);
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < kNdbHeaderSize) {
+    *error = "offset 0: " + std::to_string(bytes.size()) + " bytes, shorter than the ndb header";
+    return std::nullopt;
+  }
+  if (!IsMagic(b, "RpmP")) {
+    *error = "offset 0: not an rpm ndb database (magic is not 'RpmP')";
+    return std::nullopt;
+  }
+  if (const uint32_t version = Le32(b + 4); version != kNdbVersion) {
+    *error = "offset 4: unsupported ndb version " + std::to_string(version);
+    return std::nullopt;
+  }
+  const uint32_t slot_pages = Le32(b + 12);
+  if (slot_pages == 0 || slot_pages > kNdbMaxSlotPages || uint64_t{slot_pages} * kNdbPageSize > bytes.size()) {
+    *error = "offset 12: " + std::to_string(slot_pages) + " slot pages do not fit a " +
+             std::to_string(bytes.size()) + "-byte file (or exceed " + std::to_string(kNdbMaxSlotPages) + ")";
+    return std::nullopt;
+  }
+  if (bytes.size() % kNdbBlockSize)
+    w.Add("size " + std::to_string(bytes.size()) + " is not a multiple of 16: the last " +
+          std::to_string(bytes.size() % kNdbBlockSize) + " bytes are ignored");
+  std::vector<NdbSlot> slots = ReadNdbSlots(b, slot_pages, bytes.size() / kNdbBlockSize, w);
+  DropConflictingSlots(&slots, w);
+  std::vector<NdbPackageBlob> out;
+  out.reserve(slots.size());
+  std::string problem;
+  for (const NdbSlot& s : slots) {
+    if (auto blob = ReadNdbBlob(bytes, s, &problem))
+      out.push_back({s.pkgidx, *blob});
+    else
+      w.Add(SlotName(s) + ": " + problem);
+  }
+  return out;
 }
 
 }  // namespace vigil::assets

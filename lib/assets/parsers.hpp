@@ -4,7 +4,8 @@
 // Contract for all: never throw, never read past the text, bounded output
 // (at most one entry per input line or paragraph); malformed lines are
 // skipped and reported in `warnings` as "<file>:<line>: <problem>" — the
-// file name is the one given by the caller.
+// file name is the one given by the caller. Binary formats, which have no
+// lines, report "<file>: <problem>" with the byte offset in the problem.
 #ifndef VIGIL_LIB_ASSETS_PARSERS_HPP_
 #define VIGIL_LIB_ASSETS_PARSERS_HPP_
 
@@ -184,6 +185,25 @@ std::optional<std::vector<std::string>> ParseBdbHashValues(std::string_view file
                                                            std::string_view file,
                                                            std::string* error,
                                                            std::vector<std::string>* warnings);
+
+// One package of an rpm ndb database: rpm's package number and the header
+// blob (ParseRpmHeader's input), a view into the file's bytes.
+struct NdbPackageBlob {
+  uint32_t pkgidx = 0;
+  std::string_view header;
+};
+// The header blobs of an rpm ndb package database (Packages.db: openSUSE,
+// SLES; rpm's lib/backend/ndb/rpmpkg.c), read without rpm. The views point
+// into `file_bytes`, so the output costs no copy of the data and stays valid
+// only as long as those bytes. nullopt with *error ("offset 0: ...") when the
+// file header is not an ndb header or its slot pages do not fit in the file.
+// A damaged slot or blob (bad magic, out of the file, overlapping another,
+// wrong length or adler32 checksum) is skipped with a warning naming the slot
+// and the file offset; the other packages are still returned.
+std::optional<std::vector<NdbPackageBlob>> ParseNdbPackageBlobs(std::string_view file_bytes,
+                                                                std::string_view file,
+                                                                std::string* error,
+                                                                std::vector<std::string>* warnings);
 
 // Splits on every `sep` (empty fields kept).
 std::vector<std::string_view> SplitOn(std::string_view s, char sep);

@@ -564,9 +564,29 @@ Status AddRpmHeadersFromBdb(const std::string& path, const std::string& bytes, R
   return OkStatus();
 }
 
-// rpm's package database. The sqlite backend (rpm >= 4.16: Fedora 33+,
-// RHEL 9) is read from a copy in memory (sqlite3_deserialize), so the file is
-// only ever opened through the root view and never locked or written.
+Status AddRpmHeadersFromNdb(const std::string& path, const std::string& bytes, RowSink& sink) {
+  std::string error;
+  auto blobs = ParseNdbPackageBlobs(bytes, path, &error, sink.warnings());
+  if (!blobs) return DataLossError(path + ": " + error);
+  for (const NdbPackageBlob& blob : *blobs) {
+    auto pkg = ParseRpmHeader(blob.header, &error);
+    if (!pkg) {
+      sink.Warn(path + ": package " + std::to_string(blob.pkgidx) + ": " + error);
+      continue;
+    }
+    if (!sink.Add(RpmRow(*pkg))) break;
+  }
+  return OkStatus();
+}
+
+// rpm's package database. A root has one in practice; the first found is
+// read, in this order: /var/lib/rpm, then /usr/lib/sysimage/rpm (openSUSE's
+// and newer Fedora's home, where /var/lib/rpm is often a link to it), and in
+// each rpmdb.sqlite (rpm >= 4.16: Fedora 33+, RHEL 9), Packages (Berkeley DB:
+// RHEL/CentOS <= 8), Packages.db (ndb: openSUSE, SLES). The sqlite backend is
+// read from a copy in memory (sqlite3_deserialize), the others without rpm's
+// libraries, so the file is only ever opened through the root view and never
+// locked or written.
 Status CollectRpmPackages(const CollectContext& ctx, RowSink& sink) {
   constexpr size_t kMaxDbBytes = 256u << 20;
   for (const char* dir : {"/var/lib/rpm", "/usr/lib/sysimage/rpm"}) {
@@ -574,14 +594,14 @@ Status CollectRpmPackages(const CollectContext& ctx, RowSink& sink) {
     std::string bytes;
     Status s = ctx.root->ReadFile(path, kMaxDbBytes, &bytes);
     if (s.code() == StatusCode::kNotFound) {
-      // Berkeley DB (RHEL/CentOS <= 8), read without libdb.
       const std::string bdb = std::string(dir) + "/Packages";
       Status b = ctx.root->ReadFile(bdb, kMaxDbBytes, &bytes);
       if (b.ok()) return AddRpmHeadersFromBdb(bdb, bytes, sink);
       if (b.code() != StatusCode::kNotFound) return b;
-      if (ctx.root->Lstat(std::string(dir) + "/Packages.db").ok())
-        return UnimplementedError(std::string(dir) +
-                                  "/Packages.db: ndb rpm databases (SUSE) are not read yet");
+      const std::string ndb = std::string(dir) + "/Packages.db";
+      Status n = ctx.root->ReadFile(ndb, kMaxDbBytes, &bytes);
+      if (n.ok()) return AddRpmHeadersFromNdb(ndb, bytes, sink);
+      if (n.code() != StatusCode::kNotFound) return n;
       continue;
     }
     if (!s.ok()) return s;
@@ -1366,7 +1386,7 @@ std::vector<TableDef> MakeDefs() {
          {"command", T::kText, "the command"}}},
        CollectCrontab},
       {{"rpm_packages",
-        "RPM packages from rpm's database in /var/lib/rpm or /usr/lib/sysimage/rpm: rpmdb.sqlite (rpm >= 4.16) or Packages (Berkeley DB hash, RHEL/CentOS <= 8, read without libdb). ndb (SUSE Packages.db) gives an Unimplemented status naming the file.",
+        "RPM packages from rpm's database in /var/lib/rpm or /usr/lib/sysimage/rpm: rpmdb.sqlite (rpm >= 4.16), Packages (Berkeley DB hash, RHEL/CentOS <= 8, read without libdb) or Packages.db (ndb, openSUSE/SLES, read without rpm), the first found in that order (/var/lib/rpm first). Damaged package headers are warnings.",
         S::kAnyRoot,
         {{"name", T::kText, "package name"},
          {"version", T::kText, "version"},
