@@ -14,7 +14,8 @@
 //
 // From a table already collected, or from a query over one table:
 //   auto rows = vigil::UsersRow::FromTable(table);
-//   auto root = vigil::UsersRow::FromTable(*(*a)->Query("select * from users where uid = 0"));
+//   auto q = (*a)->Query("select * from users where uid = 0");
+//   auto root = q.ok() ? vigil::UsersRow::FromTable(*q) : q.status();
 //
 // Names: table os_version is vigil::OsVersionRow; a column is the member of
 // the same name (with a trailing underscore if the name is a C++ keyword).
