@@ -6,8 +6,7 @@
 //   vigil::AssetTable users = (*a)->Collect("users");   // users.status says if it failed
 //   for (const auto& row : users.rows) ...               // values in users.columns order
 //   auto q = (*a)->Query("select name, port from listening_ports where address = '0.0.0.0'");
-//   auto ports = (*a)->CollectAs<vigil::ListeningPortsRow>();  // typed records:
-//                                                               //   vigil/asset_records.hpp
+//   auto ports = (*a)->CollectAs<vigil::ListeningPortsRow>();  // vigil/asset_records.hpp
 //
 // Every table is listed by AssetTables() (name, description, columns; the
 // same list is docs/tables.md). A table that cannot be collected (a corrupt
