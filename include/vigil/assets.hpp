@@ -6,6 +6,7 @@
 //   vigil::AssetTable users = (*a)->Collect("users");   // users.status says if it failed
 //   for (const auto& row : users.rows) ...               // values in users.columns order
 //   auto q = (*a)->Query("select name, port from listening_ports where address = '0.0.0.0'");
+//   auto ports = (*a)->CollectAs<vigil::ListeningPortsRow>();  // vigil/asset_records.hpp
 //
 // Every table is listed by AssetTables() (name, description, columns; the
 // same list is docs/tables.md). A table that cannot be collected (a corrupt
@@ -23,9 +24,11 @@
 #ifndef VIGIL_ASSETS_HPP_
 #define VIGIL_ASSETS_HPP_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,6 +90,95 @@ struct AssetTable {
   VIGIL_EXPORT int ColumnIndex(std::string_view name) const;
 };
 
+// Typed records. vigil/asset_records.hpp has one struct per table, generated
+// from AssetTables() (UsersRow for "users", OsVersionRow for "os_version",
+// ...): one std::optional member per column (NULL is nullopt), plus
+//   static constexpr std::string_view kTable;          // the table's name
+//   static constexpr std::array<AssetRecordColumn<Row>, N> Columns();
+//   static Result<std::vector<Row>> FromTable(const AssetTable&);
+// The generic parts they are built on are here.
+
+// One column of a record type `Row`: its name and type in the table, and the
+// member that receives it (exactly one of `integer`, `text` is set).
+template <class Row>
+struct AssetRecordColumn {
+  constexpr AssetRecordColumn(std::string_view column, std::optional<int64_t> Row::*member)
+      : name(column), type(AssetColumnType::kInteger), integer(member) {}
+  constexpr AssetRecordColumn(std::string_view column, std::optional<std::string> Row::*member)
+      : name(column), type(AssetColumnType::kText), text(member) {}
+
+  std::string_view name;
+  AssetColumnType type;
+  std::optional<int64_t> Row::*integer = nullptr;
+  std::optional<std::string> Row::*text = nullptr;
+};
+
+// Converts `table` into one `Row` per row. `Row` is a record of
+// vigil/asset_records.hpp (it has kTable and Columns()); use Row::FromTable.
+//
+// Accepted tables: table.name is Row::kTable, or "query" (an Assets::Query
+// result, e.g. "select * from users where uid = 0": its columns carry the
+// declared types of the columns they select). Columns are found by name once
+// (their order does not matter; columns the record does not know are
+// ignored). Errors:
+//   - table.status itself if it is not OK (the rows of a partly collected
+//     table are then only in the generic table);
+//   - InvalidArgument if the table is another table, lacks one of the
+//     record's columns, has one with another type, or holds a row whose
+//     width or value types do not match its columns (naming the row, the
+//     column and the table).
+template <class Row>
+Result<std::vector<Row>> ConvertAssetRecords(const AssetTable& table) {
+  if (!table.status.ok()) return table.status;
+  const std::string_view want = Row::kTable;
+  if (table.name != want && table.name != "query")
+    return InvalidArgumentError("asset table " + table.name + " cannot be read as " +
+                                std::string(want) + " records");
+  const std::string where = "asset table " + table.name;
+  auto type_name = [](AssetColumnType t) {
+    return t == AssetColumnType::kInteger ? "integer" : "text";
+  };
+  // Where each of the record's columns is in the table, looked up once.
+  constexpr auto kColumns = Row::Columns();
+  std::array<size_t, kColumns.size()> index{};
+  for (size_t c = 0; c < kColumns.size(); ++c) {
+    const std::string name(kColumns[c].name);
+    const int i = table.ColumnIndex(name);
+    if (i < 0) return InvalidArgumentError(where + " has no column '" + name + "'");
+    const AssetColumnType type = table.columns[static_cast<size_t>(i)].type;
+    if (type != kColumns[c].type)
+      return InvalidArgumentError(where + ": column '" + name + "' is " + type_name(type) +
+                                  ", " + std::string(want) + " records expect " +
+                                  type_name(kColumns[c].type));
+    index[c] = static_cast<size_t>(i);
+  }
+  std::vector<Row> out;
+  out.reserve(table.rows.size());
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const std::vector<AssetValue>& values = table.rows[r];
+    if (values.size() != table.columns.size())
+      return InvalidArgumentError(where + ": row " + std::to_string(r) + " has " +
+                                  std::to_string(values.size()) + " values for " +
+                                  std::to_string(table.columns.size()) + " columns");
+    Row& row = out.emplace_back();
+    for (size_t c = 0; c < kColumns.size(); ++c) {
+      const AssetValue& v = values[index[c]];
+      if (std::holds_alternative<std::monostate>(v)) continue;  // NULL stays nullopt
+      if (kColumns[c].integer != nullptr && std::holds_alternative<int64_t>(v)) {
+        row.*(kColumns[c].integer) = std::get<int64_t>(v);
+      } else if (kColumns[c].text != nullptr && std::holds_alternative<std::string>(v)) {
+        row.*(kColumns[c].text) = std::get<std::string>(v);
+      } else {
+        return InvalidArgumentError(where + ": row " + std::to_string(r) + ", column '" +
+                                    std::string(kColumns[c].name) + "' holds " +
+                                    (std::holds_alternative<int64_t>(v) ? "an integer" : "text") +
+                                    ", not " + type_name(kColumns[c].type));
+      }
+    }
+  }
+  return out;
+}
+
 struct AssetOptions {
   // The /proc to read for live tables (host: "/proc"); tests point it elsewhere.
   std::string proc_root = "/proc";
@@ -133,6 +225,14 @@ class VIGIL_EXPORT Assets {
 
   // Collects one table now. Unknown names give NotFound in the status.
   AssetTable Collect(std::string_view table);
+  // Collects Row's table as typed records (Row from vigil/asset_records.hpp):
+  //   auto users = assets->CollectAs<vigil::UsersRow>();
+  // Errors: the table's status if it failed (its warnings are dropped: use
+  // Collect and Row::FromTable to see them), see ConvertAssetRecords.
+  template <class Row>
+  Result<std::vector<Row>> CollectAs() {
+    return ConvertAssetRecords<Row>(Collect(Row::kTable));
+  }
   // Collects every table that applies to this target (in AssetTables() order).
   std::vector<AssetTable> CollectAll();
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the build tree into a temporary prefix and builds, out of tree,
 # two consumers against it: a C program (find_package, and pkg-config) and a
-# C++ program (find_package + vigil::vigil). With the Python bindings built,
-# also imports the installed package.
+# C++ program (find_package + vigil::vigil, -Werror; it also reads this host's
+# users as typed asset records). With the Python bindings built, also imports
+# the installed package.
 # Usage: install_test.sh <build dir> <tests/install source dir> <work dir>
 #        <cmake> <generator> <C compiler> <C++ compiler> <python or "">
 set -eu
@@ -16,7 +17,8 @@ step() { echo "== $*"; }
 step "cmake --install $build --prefix $prefix"
 "$cmake" --install "$build" --prefix "$prefix" > "$work/install.log" || {
   cat "$work/install.log"; exit 1; }
-for f in include/vigil/vigil.h include/vigil/vigil.hpp include/vigil/schema/event.fbs; do
+for f in include/vigil/vigil.h include/vigil/vigil.hpp include/vigil/asset_records.hpp \
+         include/vigil/schema/event.fbs; do
   [ -f "$prefix/$f" ] || { echo "FAIL: $f not installed" >&2; exit 1; }
 done
 libdir=$(cd "$prefix" && ls -d lib*/libvigil.so 2>/dev/null | head -1 | xargs -r dirname || true)
