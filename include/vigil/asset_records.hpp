@@ -899,8 +899,9 @@ struct RoutesRow {
 };
 
 // rpm_packages: RPM packages from rpm's database in /var/lib/rpm or /usr/lib/sysimage/rpm:
-// rpmdb.sqlite (rpm >= 4.16) or Packages (Berkeley DB hash, RHEL/CentOS <= 8, read without libdb).
-// ndb (SUSE Packages.db) gives an Unimplemented status naming the file.
+// rpmdb.sqlite (rpm >= 4.16), Packages (Berkeley DB hash, RHEL/CentOS <= 8, read without libdb) or
+// Packages.db (ndb, openSUSE/SLES, read without rpm), the first found in that order (/var/lib/rpm
+// first). Damaged package headers are warnings.
 struct RpmPackagesRow {
   static constexpr std::string_view kTable = "rpm_packages";
 

@@ -450,7 +450,7 @@ static void TestDefaultRules(void) {
     VIGIL_OPTS(vigil_rule_info, info, .line = 0);
     CHECK_EQ_INT(vigil_rules_get_info(rules, i, &info), 0);
     CHECK(info.name && info.name[0] != '\0');
-    CHECK(info.source && strcmp(info.source, "syscall") == 0);
+    CHECK(info.source && (strcmp(info.source, "syscall") == 0 || strcmp(info.source, "assets") == 0));
     if (info.tags_cnt > 0 && info.tags[0] && info.tags[0][0]) ++tagged;
   }
   CHECK(tagged >= 1);

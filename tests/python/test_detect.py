@@ -54,9 +54,9 @@ def test_rules_listing_lenient():
 def test_default_rules_and_capture_events():
     rules = vigil.Rules.default()
     assert rules.enabled_count >= 1
-    assert all(r["source"] == "syscall" for r in rules.rules())
+    assert {r["source"] for r in rules.rules()} == {"syscall", "assets"}
     events = rules.capture_events().split(",")
-    assert {"exec", "fork", "exit"} <= set(events)
+    assert {"exec", "fork", "exit", "asset_change"} <= set(events)
 
 
 def test_missing_rules_file_and_bad_filter():

@@ -141,7 +141,7 @@ def test_live_exec_and_open(root):
                 "process_misses", "containers_tracked", "container_evictions", "bytes_recorded"):
         assert key in stats, key
     assert set(stats["kernel_drops"]) == {"process", "file", "network", "identity", "namespace",
-                                          "kernel", "tamper"}
+                                          "kernel", "tamper", "asset"}
     assert stats["events_delivered"] >= 2
 
 
