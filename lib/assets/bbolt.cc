@@ -94,15 +94,21 @@ std::optional<Meta> ReadMeta(std::string_view bytes, size_t offset, std::string*
 // One walk over a bucket's tree.
 class Walker {
  public:
-  Walker(std::string_view bytes, uint32_t page_size, uint64_t high_water,
+  Walker(std::string_view bytes, uint32_t page_size, uint64_t high_water, uint64_t* visits, uint64_t max_visits,
          const std::function<bool(const BoltDb::Entry&)>& fn)
-      : bytes_(bytes), page_size_(page_size), high_water_(high_water), fn_(fn) {}
+      : bytes_(bytes), page_size_(page_size), high_water_(high_water), visits_(visits), max_visits_(max_visits),
+        fn_(fn) {}
 
   // Walks the page `pgid` (or, for pgid 0, the inline page). False when fn
   // asked to stop; the error, if any, is in status_.
   bool Walk(uint64_t pgid, std::string_view inline_page, int depth) {
     const std::string name = pgid ? "bbolt page " + std::to_string(pgid) : "bbolt inline bucket page";
     if (depth > BoltDb::kMaxDepth) return Fail(name + ": tree deeper than " + std::to_string(BoltDb::kMaxDepth));
+    if (++*visits_ > max_visits_) {
+      status_ = ResourceExhaustedError(name + ": more than " + std::to_string(max_visits_) +
+                                       " page visits for this database (sub-buckets sharing pages?)");
+      return false;
+    }
     std::string_view page;
     if (pgid == 0) {
       page = inline_page;
@@ -175,6 +181,8 @@ class Walker {
   std::string_view bytes_;
   uint32_t page_size_;
   uint64_t high_water_;
+  uint64_t* visits_;
+  uint64_t max_visits_;
   const std::function<bool(const BoltDb::Entry&)>& fn_;
   absl::flat_hash_set<uint64_t> visited_;
   Status status_;
@@ -210,7 +218,7 @@ Result<BoltDb> BoltDb::Open(std::string_view bytes) {
 }
 
 Status BoltDb::ForEach(const Bucket& b, const std::function<bool(const Entry&)>& fn) const {
-  Walker w(bytes_, page_size_, high_water_, fn);
+  Walker w(bytes_, page_size_, high_water_, &visits_, max_visits_, fn);
   w.Walk(b.root_page, b.inline_page, 0);
   return w.status();
 }

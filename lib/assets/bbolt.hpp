@@ -17,8 +17,10 @@
 // or offset; hostile input (page cycles, page ids past the file or the
 // high-water mark, overflow past the end, elements outside their page, trees
 // deeper than kMaxDepth) gives DataLoss naming the page. Each walk visits a
-// page at most once. Views returned point into the bytes given to Open,
-// which must outlive the BoltDb and everything taken from it.
+// page at most once, and all walks together at most kVisitsPerPage times the
+// file's pages (ResourceExhausted past that). Views returned point into the
+// bytes given to Open, which must outlive the BoltDb and everything taken
+// from it. Thread-compatible, not thread-safe (the visit count).
 //
 //   auto db = BoltDb::Open(bytes);
 //   auto images = db->FindBucket({"v1", "default", "images"});
@@ -41,8 +43,13 @@ namespace vigil::assets {
 class BoltDb {
  public:
   // B+tree depth limit within one bucket (bbolt trees of real files stay
-  // under 10 levels) and bucket nesting limit for FindBucket paths.
+  // under 10 levels).
   static constexpr int kMaxDepth = 64;
+  // Page visits allowed over all walks of one BoltDb: kVisitsPerPage per page
+  // of the file, plus kMinVisits. A walk visits each page once, but hostile
+  // sub-buckets may all point at one big subtree; real files (containerd:
+  // about two visits per image) stay far below.
+  static constexpr uint64_t kVisitsPerPage = 16, kMinVisits = 4096;
 
   // A bucket: its root page, or (root_page == 0) an inline leaf page.
   struct Bucket {
@@ -81,13 +88,16 @@ class BoltDb {
 
  private:
   BoltDb(std::string_view bytes, uint32_t page_size, uint64_t root, uint64_t high_water, uint64_t txid)
-      : bytes_(bytes), page_size_(page_size), root_(root), high_water_(high_water), txid_(txid) {}
+      : bytes_(bytes), page_size_(page_size), root_(root), high_water_(high_water), txid_(txid),
+        max_visits_(kMinVisits + kVisitsPerPage * (bytes.size() / page_size)) {}
 
   std::string_view bytes_;
   uint32_t page_size_ = 0;
   uint64_t root_ = 0;        // root bucket's page
   uint64_t high_water_ = 0;  // meta pgid: pages at or past it are not in use
   uint64_t txid_ = 0;
+  uint64_t max_visits_ = 0;
+  mutable uint64_t visits_ = 0;
 };
 
 // ---- what vigil reads from bbolt files ---------------------------------------

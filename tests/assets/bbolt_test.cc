@@ -323,6 +323,35 @@ TEST(Bbolt, DeepTreesStopAtTheDepthLimit) {
   EXPECT_NE(s.message().find("tree deeper than 64"), std::string::npos) << s.message();
 }
 
+TEST(Bbolt, SubBucketsSharingOneSubtreeStopAtTheVisitBudget) {
+  // 300 images whose buckets all point at one branch over 20 leaves: each
+  // lookup in an image walks the whole shared subtree.
+  constexpr int kImages = 300, kLeaves = 20;
+  std::vector<Elem> images;
+  for (int i = 0; i < kImages; ++i) images.push_back({"i" + std::to_string(1000 + i), BucketRef(9), true});
+  std::string db = Meta(0, 3, 0, 1) + Meta(1, 3, 0, 0) + std::string(kPs, '\0');
+  db += Leaf(3, {{"v1", BucketRef(4), true}});
+  db += Leaf(4, {{"ns", BucketRef(5), true}});
+  db += Leaf(5, {{"images", BucketRef(6), true}});
+  db += Leaf(6, images, /*overflow=*/2);  // pages 6-8
+  std::vector<std::pair<std::string, uint64_t>> kids;
+  for (int i = 0; i < kLeaves; ++i) kids.push_back({"k" + std::to_string(i), 10 + static_cast<uint64_t>(i)});
+  db += Branch(9, kids);
+  for (int i = 0; i < kLeaves; ++i) db += Leaf(10 + static_cast<uint64_t>(i), {{"x", "y"}});
+  const uint64_t pages = db.size() / kPs;
+  db.replace(0, kPs, Meta(0, 3, pages, 1));
+  db.replace(kPs, kPs, Meta(1, 3, pages, 0));
+  std::vector<std::string> warnings;
+  auto got = ParseContainerdImages(db, "meta.db", &warnings);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find("more problems"), std::string::npos) << warnings.back();
+  EXPECT_NE(warnings[warnings.size() - 2].find("page visits for this database"), std::string::npos)
+      << warnings[warnings.size() - 2];
+  EXPECT_LE(warnings.size(), 101u);
+  EXPECT_LT(got->size(), static_cast<size_t>(kImages)) << "images past the budget are skipped";
+}
+
 TEST(Bbolt, GoBinaryTime) {
   EXPECT_EQ(GoBinaryTimeToRfc3339(GoTime(1714558830, 123456789)), "2024-05-01T10:20:30.123456789Z");
   EXPECT_EQ(GoBinaryTimeToRfc3339(""), "");
