@@ -345,7 +345,10 @@ Result<std::vector<ContainerdImage>> ParseContainerdImages(std::string_view byte
     return namespaces.size() < 4096;
   });
   if (!s.ok()) return DataLossError(std::string(file) + ": v1: " + s.message());
-  for (const auto& [ns, ns_bucket] : namespaces) {
+  for (const auto& namespace_entry : namespaces) {
+    // (Not a structured binding: clang before 16 cannot capture one.)
+    const std::string& ns = namespace_entry.first;
+    const BoltDb::Bucket& ns_bucket = namespace_entry.second;
     const std::string where = std::string(file) + ": namespace " + ns;
     auto images = db->SubBucket(ns_bucket, "images");
     if (!images.ok()) {
