@@ -18,6 +18,7 @@ TEST_PKGS=(
   redis-server redis-tools                # workload benchmark
   netcat-openbsd iproute2 procps kmod     # syscall triggers and reference tools
   rpm db5.3-util                           # real rpm databases (sqlite, Berkeley DB) for rpm_packages tests
+  containerd                              # a private containerd for the images table test (ctr imports offline)
   openssh-client                          # ssh-keygen in the default rules' false-positive test
 )
 

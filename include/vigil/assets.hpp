@@ -195,6 +195,9 @@ struct AssetOptions {
   std::string scratch_dir = "/var/tmp";
   uint64_t max_image_bytes = 8ull << 30;
   size_t max_image_entries = 4u << 20;
+  // containerd's root directory inside the target (`containerd --root`): the
+  // images table reads <containerd_root>/io.containerd.metadata.v1.bolt/meta.db.
+  std::string containerd_root = "/var/lib/containerd";
 };
 
 class VIGIL_EXPORT Assets {

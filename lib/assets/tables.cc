@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "nlohmann/json.hpp"
+#include "assets/bbolt.hpp"
 #include "assets/parsers.hpp"
 #include "state/containers.hpp"
 #include "state/fs_util.hpp"
@@ -484,8 +485,10 @@ Status CollectSystemdUnits(const CollectContext& ctx, RowSink& sink) {
 }
 
 // Images in the container engines' local stores: podman/cri-o
-// (containers/storage images.json) and docker (repositories.json).
+// (containers/storage images.json), docker (repositories.json) and
+// containerd (its bbolt metadata database, every namespace).
 Status CollectImages(const CollectContext& ctx, RowSink& sink) {
+  const std::string no_namespace;
   std::string text;
   if (ReadOptional(ctx, "/var/lib/containers/storage/overlay-images/images.json", &text, sink)) {
     auto j = nlohmann::json::parse(text, nullptr, false);
@@ -501,7 +504,8 @@ Status CollectImages(const CollectContext& ctx, RowSink& sink) {
         if (im.contains("names") && im["names"].is_array())
           for (const auto& n : im["names"])
             if (n.is_string()) names += (names.empty() ? "" : ",") + n.get<std::string>();
-        if (!sink.Add(Row{std::string("podman"), str("id"), names, str("digest"), str("created"), str("layer")}))
+        if (!sink.Add(Row{std::string("podman"), str("id"), names, str("digest"), str("created"), str("layer"),
+                          no_namespace}))
           return OkStatus();
       }
     }
@@ -522,9 +526,30 @@ Status CollectImages(const CollectContext& ctx, RowSink& sink) {
       }
     }
     for (const std::string& id : order)
-      if (!sink.Add(Row{std::string("docker"), id, names_of[id], std::string(), std::string(), std::string()}))
-        break;
+      if (!sink.Add(Row{std::string("docker"), id, names_of[id], std::string(), std::string(), std::string(),
+                        no_namespace}))
+        return OkStatus();
   }
+  // containerd: the database is read whole into memory (never opened for
+  // writing, never locked: containerd holds its flock while running, and a
+  // copy read between its commits is a consistent older transaction).
+  constexpr size_t kMaxMetaDbBytes = 256u << 20;  // as for rpm's databases
+  const std::string meta = ctx.options->containerd_root + "/io.containerd.metadata.v1.bolt/meta.db";
+  std::string bytes;
+  Status s = ctx.root->ReadFile(meta, kMaxMetaDbBytes, &bytes);
+  if (s.code() == StatusCode::kNotFound) return OkStatus();
+  if (!s.ok()) {
+    sink.Warn(s.ToString());
+    return OkStatus();
+  }
+  auto images = ParseContainerdImages(bytes, meta, sink.warnings());
+  if (!images.ok()) {
+    sink.Warn(images.status().message());
+    return OkStatus();
+  }
+  for (const ContainerdImage& im : *images)
+    if (!sink.Add(Row{std::string("containerd"), im.digest, im.name, im.digest, im.created, std::string(), im.ns}))
+      break;
   return OkStatus();
 }
 
@@ -1219,8 +1244,111 @@ Status CollectMounts(const CollectContext& ctx, RowSink& sink) {
   return OkStatus();
 }
 
-// Running containers, found from the cgroups of the visible processes and
-// described from their runtime's state on disk (state::ContainerStore).
+// One row of the containers table.
+bool AddContainerRow(const state::Container& c, const std::string& run_state, AssetValue pid, RowSink& sink) {
+  static const char* kNamespaceTypes[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
+  const auto& s = c.spec;
+  std::string host_ns, caps, mounts, labels;
+  if (s.known) {
+    for (const char* t : kNamespaceTypes) {
+      // No user namespace is the norm (not "shared" in a meaningful sense
+      // for hardening): it is reported in user_namespace instead.
+      if (std::string_view(t) == "user") continue;
+      if (!std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string(t)))
+        host_ns += (host_ns.empty() ? "" : ",") + std::string(t);
+    }
+  }
+  for (const std::string& cap : c.capabilities) caps += (caps.empty() ? "" : " ") + cap;
+  for (const auto& m : c.mounts) {
+    std::string opts;
+    for (const auto& o : m.options) opts += (opts.empty() ? "" : ",") + o;
+    mounts += (mounts.empty() ? "" : ";") + m.source + ":" + m.destination + ":" + opts;
+  }
+  for (const auto& [k, v] : c.labels) labels += (labels.empty() ? "" : ";") + k + "=" + v;
+  std::string cpus;
+  if (s.cpu_quota > 0 && s.cpu_period > 0) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.2f", static_cast<double>(s.cpu_quota) / static_cast<double>(s.cpu_period));
+    cpus = buf;
+  }
+  auto opt = [](int64_t v) { return v >= 0 ? AssetValue(v) : AssetValue(std::monostate{}); };
+  const bool userns = std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string("user"));
+  return sink.Add(Row{c.id, c.name, c.runtime, c.image, c.image_id, run_state, std::move(pid),
+                      static_cast<int64_t>(c.privileged), caps, host_ns,
+                      static_cast<int64_t>(userns), s.uid_mappings, s.gid_mappings,
+                      static_cast<int64_t>(s.uid), static_cast<int64_t>(s.readonly_rootfs),
+                      static_cast<int64_t>(s.no_new_privileges), static_cast<int64_t>(s.seccomp),
+                      s.apparmor_profile, s.selinux_label, opt(s.memory_limit),
+                      cpus.empty() ? AssetValue(std::monostate{}) : AssetValue(cpus),
+                      opt(s.pids_limit), mounts, labels, c.pod_name, c.pod_namespace,
+                      static_cast<int64_t>(c.metadata_complete)});
+}
+
+// podman's containers without a running process: every container is in
+// containers/storage's containers.json, running or not. The state comes from
+// libpod's bolt_state.db (BoltDB backend; podman >= 4.8's sqlite backend is
+// not read: state "stopped" then), and so does the OCI spec of a container
+// never started (podman writes userdata/config.json only when it starts).
+void AddPodmanContainersWithoutProcess(const CollectContext& ctx, state::ContainerStore& store,
+                                       const absl::flat_hash_map<std::string, uint32_t>& running,
+                                       RowSink& sink) {
+  constexpr std::string_view kStorage = "/var/lib/containers/storage";
+  const std::string index_path = std::string(kStorage) + "/overlay-containers/containers.json";
+  std::string text;
+  if (!ReadOptional(ctx, index_path, &text, sink)) return;
+  auto index = nlohmann::json::parse(text, nullptr, false);
+  if (!index.is_array()) {
+    sink.Warn(index_path + " is not a JSON array");
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& e : index)
+    if (e.is_object() && e.contains("id") && e["id"].is_string()) {
+      std::string id = e["id"].get<std::string>();
+      if (!running.contains(id)) ids.push_back(std::move(id));
+    }
+  if (ids.empty()) return;
+  absl::flat_hash_map<std::string, PodmanBoltContainer> libpod;
+  const std::string db_path = std::string(kStorage) + "/libpod/bolt_state.db";
+  std::string bytes;
+  constexpr size_t kMaxBoltBytes = 256u << 20;
+  if (Status s = ctx.root->ReadFile(db_path, kMaxBoltBytes, &bytes); s.ok()) {
+    auto records = ParsePodmanBoltContainers(bytes, db_path, sink.warnings());
+    if (records.ok()) {
+      for (PodmanBoltContainer& r : *records) libpod.emplace(r.id, std::move(r));
+    } else {
+      sink.Warn(records.status().message());
+    }
+  } else if (s.code() != StatusCode::kNotFound) {
+    sink.Warn(s.ToString());
+  }
+  for (const std::string& id : ids) {
+    // Containers of other containers/storage users (buildah, cri-o) are in
+    // the same index; with libpod's database at hand, only podman's count.
+    auto rec = libpod.find(id);
+    if (!libpod.empty() && rec == libpod.end()) continue;
+    state::Container c = *store.Resolve(state::ContainerRef{"podman", id, ""});
+    std::string run_state = "stopped";
+    if (rec != libpod.end()) {
+      const std::string name = PodmanStateName(rec->second.state);
+      // A state that says the container runs while no process of it is
+      // visible is stale (a reboot): it does not run.
+      if (name == "created" || name == "exited" || name == "stopped") run_state = name;
+      if (!c.spec.known && !rec->second.config.empty()) {
+        auto config = nlohmann::json::parse(rec->second.config, nullptr, false);
+        if (config.is_object() && config.contains("spec") && config["spec"].is_object() &&
+            state::ApplyPodmanSpec(config["spec"].dump(), &c))
+          c.metadata_complete = !c.name.empty();
+      }
+    }
+    if (!AddContainerRow(c, run_state, AssetValue(std::monostate{}), sink)) return;
+  }
+}
+
+// Containers: the running ones, found from the cgroups of the visible
+// processes and described from their runtime's state on disk
+// (state::ContainerStore); for the host, also podman's containers that have
+// no running process.
 Status CollectContainers(const CollectContext& ctx, RowSink& sink) {
   const std::string& proc = ctx.options->proc_root;
   DIR* d = opendir(proc.c_str());
@@ -1244,48 +1372,14 @@ Status CollectContainers(const CollectContext& ctx, RowSink& sink) {
     const state::Container* c = store.Resolve(*ref);
     if (first_pid.try_emplace(c->id, pid).second) order.push_back(c->id);
   }
-  static const char* kNamespaceTypes[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
   for (const std::string& id : order) {
     const state::Container* c = store.Find(id);
     if (!c) continue;
-    const auto& s = c->spec;
-    std::string host_ns, caps, mounts, labels;
-    if (s.known) {
-      for (const char* t : kNamespaceTypes) {
-        // No user namespace is the norm (not "shared" in a meaningful sense
-        // for hardening): it is reported in user_namespace instead.
-        if (std::string_view(t) == "user") continue;
-        if (!std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string(t)))
-          host_ns += (host_ns.empty() ? "" : ",") + std::string(t);
-      }
-    }
-    for (const std::string& cap : c->capabilities) caps += (caps.empty() ? "" : " ") + cap;
-    for (const auto& m : c->mounts) {
-      std::string opts;
-      for (const auto& o : m.options) opts += (opts.empty() ? "" : ",") + o;
-      mounts += (mounts.empty() ? "" : ";") + m.source + ":" + m.destination + ":" + opts;
-    }
-    for (const auto& [k, v] : c->labels) labels += (labels.empty() ? "" : ";") + k + "=" + v;
-    std::string cpus;
-    if (s.cpu_quota > 0 && s.cpu_period > 0) {
-      char buf[32];
-      snprintf(buf, sizeof buf, "%.2f", static_cast<double>(s.cpu_quota) / static_cast<double>(s.cpu_period));
-      cpus = buf;
-    }
-    auto opt = [](int64_t v) { return v >= 0 ? AssetValue(v) : AssetValue(std::monostate{}); };
-    const bool userns = std::binary_search(s.namespaces.begin(), s.namespaces.end(), std::string("user"));
-    if (!sink.Add(Row{c->id, c->name, c->runtime, c->image, c->image_id, std::string("running"),
-                      static_cast<int64_t>(c->pid ? c->pid : first_pid[id]),
-                      static_cast<int64_t>(c->privileged), caps, host_ns,
-                      static_cast<int64_t>(userns), s.uid_mappings, s.gid_mappings,
-                      static_cast<int64_t>(s.uid), static_cast<int64_t>(s.readonly_rootfs),
-                      static_cast<int64_t>(s.no_new_privileges), static_cast<int64_t>(s.seccomp),
-                      s.apparmor_profile, s.selinux_label, opt(s.memory_limit),
-                      cpus.empty() ? AssetValue(std::monostate{}) : AssetValue(cpus),
-                      opt(s.pids_limit), mounts, labels, c->pod_name, c->pod_namespace,
-                      static_cast<int64_t>(c->metadata_complete)}))
-      break;
+    if (!AddContainerRow(*c, "running", static_cast<int64_t>(c->pid ? c->pid : first_pid[id]), sink))
+      return OkStatus();
   }
+  // A container's own view shows that container only.
+  if (!ctx.target_pid) AddPodmanContainersWithoutProcess(ctx, store, first_pid, sink);
   return OkStatus();
 }
 
@@ -1426,15 +1520,15 @@ std::vector<TableDef> MakeDefs() {
         /*on_demand=*/true},
        CollectSuidBins},
       {{"containers",
-        "Running containers (podman, docker, containerd, cri-o) found from the cgroups of the visible processes, with their security options and limits from the runtime's state (OCI config.json).",
+        "Containers: the running ones (podman, docker, containerd, cri-o) found from the cgroups of the visible processes, and for the host also podman's containers without a running process (containers/storage containers.json, state from libpod's bolt_state.db), with their security options and limits from the runtime's state (OCI config.json, or for a podman container never started the spec in bolt_state.db).",
         S::kLiveSystem,
         {{"id", T::kText, "full container id"},
          {"name", T::kText, "name"},
          {"runtime", T::kText, "podman, docker, containerd, cri-o"},
          {"image", T::kText, "image reference"},
          {"image_id", T::kText, "image id"},
-         {"state", T::kText, "running"},
-         {"pid", T::kInteger, "host pid of the container's init"},
+         {"state", T::kText, "running; without a process (podman): created, exited or stopped (also when the runtime's state is stale or unknown)"},
+         {"pid", T::kInteger, "host pid of the container's init; NULL when not running"},
          {"privileged", T::kInteger, "1 for --privileged (or CRI privileged)"},
          {"capabilities", T::kText, "bounding set, space-separated"},
          {"host_namespaces", T::kText, "namespaces shared with the host (pid,network,ipc,uts,mount,cgroup)"},
@@ -1468,14 +1562,16 @@ std::vector<TableDef> MakeDefs() {
          {"wanted_by", T::kText, "WantedBy= and RequiredBy="},
          {"path", T::kText, "the unit file"}}},
        CollectSystemdUnits},
-      {{"images", "Container images in the local stores of podman/cri-o (containers/storage) and docker.",
+      {{"images",
+        "Container images in the local stores of podman/cri-o (containers/storage), docker and containerd (every namespace of its metadata database, AssetOptions::containerd_root).",
         S::kAnyRoot,
-        {{"engine", T::kText, "podman or docker"},
-         {"id", T::kText, "image id"},
-         {"names", T::kText, "repository:tag names, comma-separated"},
-         {"digest", T::kText, "manifest digest (podman)"},
-         {"created", T::kText, "creation time (podman)"},
-         {"top_layer", T::kText, "top layer id (podman)"}}},
+        {{"engine", T::kText, "podman, docker or containerd"},
+         {"id", T::kText, "image id (containerd: the target's digest)"},
+         {"names", T::kText, "repository:tag names, comma-separated (containerd: the image name)"},
+         {"digest", T::kText, "manifest digest (podman; containerd: the target's digest, a manifest or an index)"},
+         {"created", T::kText, "creation time (podman; containerd: when the record was created, RFC 3339 UTC)"},
+         {"top_layer", T::kText, "top layer id (podman)"},
+         {"namespace", T::kText, "containerd namespace ('' for podman and docker)"}}},
        CollectImages},
       {{"kernel_info", "The running kernel.", S::kLiveSystem,
         {{"release", T::kText, "uname -r"},

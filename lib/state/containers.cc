@@ -768,6 +768,18 @@ std::string FbStr(const flatbuffers::String* s) {
 }
 }  // namespace
 
+bool ApplyPodmanSpec(std::string_view spec_json, Container* c) {
+  try {
+    json spec = ParseJson(spec_json);
+    if (!spec.is_object()) return false;
+    OciFacts f = ApplyOciSpec(spec, c);
+    c->privileged = Annotation(f, "io.podman.annotations.privileged") == "TRUE";
+    return true;
+  } catch (...) {  // nlohmann's accessors; ParseJson itself does not throw
+    return false;
+  }
+}
+
 Container ContainerFromInfo(const schema::ContainerInfo& info) {
   Container c;
   c.id = FbStr(info.id());

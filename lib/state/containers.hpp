@@ -150,6 +150,13 @@ class ContainerStore {
   uint64_t next_seq_ = 0;
 };
 
+// Applies a podman container's OCI runtime spec (the JSON of its
+// userdata/config.json, or the "spec" member of its config in libpod's
+// bolt_state.db, which podman writes before the container is first started)
+// to `c`: capabilities, mounts, security options, limits and the privileged
+// annotation. False (c untouched) when the text is not a JSON object.
+bool ApplyPodmanSpec(std::string_view spec_json, Container* c);
+
 Container ContainerFromInfo(const schema::ContainerInfo& info);
 flatbuffers::Offset<schema::ContainerInfo> ToInfo(flatbuffers::FlatBufferBuilder& fbb,
                                                   const Container& c);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <variant>
 
 #include "gtest/gtest.h"
 #include "tests/capture/test_support.hpp"
@@ -177,6 +178,73 @@ TEST_F(ContainerAssets, ContainersTableShowsOptionsAsStarted) {
   AssetTable own = (*c)->Collect("containers");
   ASSERT_EQ(own.rows.size(), 1u);
   EXPECT_EQ(AssetValueToString(own.rows[0][static_cast<size_t>(own.ColumnIndex("name"))]), kName);
+}
+
+// Containers that exist without a running process: one created and never
+// started (podman writes no userdata/config.json before the first start: its
+// options come from libpod's bolt_state.db) and one that ran and exited.
+TEST_F(ContainerAssets, ContainersTableListsContainersWithoutAProcess) {
+  const std::string created = "vigil-assets-created", exited = "vigil-assets-exited";
+  auto cleanup = [&] { Sh("podman rm -f -t 0 " + created + " " + exited + " >/dev/null 2>&1"); };
+  cleanup();
+  int rc = 0;
+  std::string created_id = Sh("podman create --name " + created +
+                                  " --network none --cap-add NET_ADMIN --pids-limit 77 localhost/bb:1 sleep 120 2>&1",
+                              &rc);
+  ASSERT_EQ(rc, 0) << created_id;
+  std::string out = Sh("podman run --name " + exited + " --network none localhost/bb:1 true 2>&1", &rc);
+  if (rc != 0) cleanup();
+  ASSERT_EQ(rc, 0) << out;
+  const std::string exited_id = Sh("podman inspect -f '{{.Id}}' " + exited);
+  const std::string podman_status = Sh("podman inspect -f '{{.State.Status}}' " + created);
+
+  auto a = Assets::OpenHost();
+  ASSERT_TRUE(a.ok());
+  AssetTable t = (*a)->Collect("containers");
+  cleanup();
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  auto row_of = [&](const std::string& id) -> const std::vector<AssetValue>* {
+    for (const auto& r : t.rows)
+      if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("id"))]) == id) return &r;
+    return nullptr;
+  };
+  auto cell = [&](const std::vector<AssetValue>* r, const char* col) {
+    return AssetValueToString((*r)[static_cast<size_t>(t.ColumnIndex(col))]);
+  };
+  const auto* c = row_of(created_id);
+  ASSERT_NE(c, nullptr) << "created container " << created_id << " missing";
+  EXPECT_EQ(cell(c, "name"), created);
+  EXPECT_EQ(cell(c, "runtime"), "podman");
+  EXPECT_EQ(cell(c, "image"), "localhost/bb:1");
+  EXPECT_EQ(podman_status, "created");
+  EXPECT_EQ(cell(c, "state"), "created");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>((*c)[static_cast<size_t>(t.ColumnIndex("pid"))]))
+      << "pid of a container that never ran: " << cell(c, "pid");
+  EXPECT_NE(cell(c, "capabilities").find("CAP_NET_ADMIN"), std::string::npos) << cell(c, "capabilities");
+  EXPECT_EQ(cell(c, "capabilities").find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_EQ(cell(c, "pids_limit"), "77");
+  EXPECT_EQ(cell(c, "privileged"), "0");
+  EXPECT_EQ(cell(c, "metadata_complete"), "1");
+
+  const auto* e = row_of(exited_id);
+  ASSERT_NE(e, nullptr) << "exited container " << exited_id << " missing";
+  EXPECT_EQ(cell(e, "state"), "exited");
+  EXPECT_EQ(cell(e, "name"), exited);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>((*e)[static_cast<size_t>(t.ColumnIndex("pid"))]));
+
+  // The running container of the fixture is still listed as running, once.
+  size_t running = 0;
+  for (const auto& r : t.rows)
+    if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("name"))]) == kName) {
+      ++running;
+      EXPECT_EQ(AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("state"))]), "running");
+    }
+  EXPECT_EQ(running, 1u);
+
+  // Through a container's own view: only that container, never the others.
+  auto own = Assets::OpenContainer(pid_);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ((*own)->Collect("containers").rows.size(), 1u);
 }
 
 // Images saved by podman (docker-archive and oci-archive) of a container

@@ -365,8 +365,20 @@ TEST_F(RootFsTest, SystemdUnitsAndImages) {
                          "helper.service|static||/bin/helper||",
                          "idle.service|static|Idle (local override)|/bin/false||"}));
   AssetTable images = a->Collect("images");
-  EXPECT_EQ(Flat(images, {"engine", "id", "names", "digest"}),
-            (Lines{"podman|abc|localhost/x:1,localhost/x:latest|sha256:d"}));
+  EXPECT_EQ(Flat(images, {"engine", "id", "names", "digest", "namespace"}),
+            (Lines{"podman|abc|localhost/x:1,localhost/x:latest|sha256:d|"}));
+  EXPECT_TRUE(images.warnings.empty());
+
+  // A containerd database that is no bbolt file: a warning naming it, the
+  // other engines' images still listed.
+  Write("var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", std::string(8192, 'x'));
+  images = a->Collect("images");
+  ASSERT_TRUE(images.status.ok()) << images.status.ToString();
+  EXPECT_EQ(images.rows.size(), 1u);
+  ASSERT_EQ(images.warnings.size(), 1u);
+  EXPECT_NE(images.warnings[0].find("/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db: not a bbolt database"),
+            std::string::npos)
+      << images.warnings[0];
 }
 
 TEST(AssetsDoc, IsUpToDate) {
