@@ -126,9 +126,11 @@ struct AuthorizedKeysRow {
   bool operator==(const AuthorizedKeysRow&) const = default;
 };
 
-// containers: Running containers (podman, docker, containerd, cri-o) found from the cgroups of the
-// visible processes, with their security options and limits from the runtime's state (OCI
-// config.json). Live system: host and container targets only.
+// containers: Containers: the running ones (podman, docker, containerd, cri-o) found from the
+// cgroups of the visible processes, and for the host also podman's containers without a running
+// process (containers/storage containers.json, state from libpod's bolt_state.db), with their
+// security options and limits from the runtime's state (OCI config.json, or for a podman container
+// never started the spec in bolt_state.db). Live system: host and container targets only.
 struct ContainersRow {
   static constexpr std::string_view kTable = "containers";
 
@@ -147,10 +149,11 @@ struct ContainersRow {
   // image id
   std::optional<std::string> image_id;
 
-  // running
+  // running; without a process (podman): created, exited or stopped (also when the runtime's state
+  // is stale or unknown)
   std::optional<std::string> state;
 
-  // host pid of the container's init
+  // host pid of the container's init; NULL when not running
   std::optional<int64_t> pid;
 
   // 1 for --privileged (or CRI privileged)
@@ -389,30 +392,34 @@ struct GroupsRow {
   bool operator==(const GroupsRow&) const = default;
 };
 
-// images: Container images in the local stores of podman/cri-o (containers/storage) and docker.
+// images: Container images in the local stores of podman/cri-o (containers/storage), docker and
+// containerd (every namespace of its metadata database, AssetOptions::containerd_root).
 struct ImagesRow {
   static constexpr std::string_view kTable = "images";
 
-  // podman or docker
+  // podman, docker or containerd
   std::optional<std::string> engine;
 
-  // image id
+  // image id (containerd: the target's digest)
   std::optional<std::string> id;
 
-  // repository:tag names, comma-separated
+  // repository:tag names, comma-separated (containerd: the image name)
   std::optional<std::string> names;
 
-  // manifest digest (podman)
+  // manifest digest (podman; containerd: the target's digest, a manifest or an index)
   std::optional<std::string> digest;
 
-  // creation time (podman)
+  // creation time (podman; containerd: when the record was created, RFC 3339 UTC)
   std::optional<std::string> created;
 
   // top layer id (podman)
   std::optional<std::string> top_layer;
 
+  // containerd namespace ('' for podman and docker)
+  std::optional<std::string> namespace_;
+
   // The columns in table order, each with the member it fills.
-  static constexpr std::array<AssetRecordColumn<ImagesRow>, 6> Columns() {
+  static constexpr std::array<AssetRecordColumn<ImagesRow>, 7> Columns() {
     return {{
         {"engine", &ImagesRow::engine},
         {"id", &ImagesRow::id},
@@ -420,6 +427,7 @@ struct ImagesRow {
         {"digest", &ImagesRow::digest},
         {"created", &ImagesRow::created},
         {"top_layer", &ImagesRow::top_layer},
+        {"namespace", &ImagesRow::namespace_},
     }};
   }
   // The rows of a collected images table (or of a Query result over it).
