@@ -13,6 +13,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "host_fixture.hpp"
 #include "vigil/assets.hpp"
 
 namespace vigil {
@@ -55,15 +56,7 @@ std::set<std::string> Rows(const AssetTable& t, std::initializer_list<const char
   return out;
 }
 
-class HostAssets : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto a = Assets::OpenHost();
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    assets_ = std::move(*a);
-  }
-  std::unique_ptr<Assets> assets_;
-};
+using HostAssets = testing::HostAssetsFixture;
 
 TEST_F(HostAssets, UsersAgreeWithGetent) {
   AssetTable t = assets_->Collect("users");

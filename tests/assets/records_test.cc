@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "host_fixture.hpp"
 #include "tests/support/generated_doc.hpp"
 #include "vigil/asset_records.hpp"
 #include "vigil/assets.hpp"
@@ -277,15 +278,7 @@ void ExpectRecordsMatchTable(const std::vector<Row>& records, const AssetTable& 
   }
 }
 
-class HostRecords : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto a = Assets::OpenHost();
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    assets_ = std::move(*a);
-  }
-  std::unique_ptr<Assets> assets_;
-};
+using HostRecords = testing::HostAssetsFixture;
 
 TEST_F(HostRecords, UsersHaveRootWithUidZero) {
   AssetTable t = assets_->Collect("users");

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -678,6 +681,46 @@ static void TestAssets(void) {
   rmdir(dir);
 }
 
+/* asset_change events: a listener this test opens on 0.0.0.0 appears in
+ * the listening_ports inventory the capture takes every 200 ms. */
+static void TestAssetChangeLive(void) {
+  StartPhase("asset changes");
+  CHECK_EQ_INT(vigil_event_type_category(VIGIL_EVENT_ASSET_CHANGE), VIGIL_CATEGORY_ASSET);
+  CHECK(strcmp(vigil_event_type_name(VIGIL_EVENT_ASSET_CHANGE), "asset_change") == 0);
+  VIGIL_OPTS(vigil_capture_opts, opts, .events = "asset_change", .asset_watch_interval_ms = 200);
+  vigil_capture *cap = NULL;
+  int err = vigil_capture_open_live(&opts, &cap);
+  CHECK_EQ_INT(err, 0);
+  if (err) return;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  CHECK_EQ_INT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  CHECK_EQ_INT(listen(fd, 1), 0);
+  socklen_t len = sizeof(sa);
+  getsockname(fd, (struct sockaddr *)&sa, &len);
+  char want[16];
+  snprintf(want, sizeof(want), "%u", (unsigned)ntohs(sa.sin_port));
+  int found = 0;
+  const double deadline = NowSeconds() + 15;
+  while (!found && NowSeconds() < deadline) {
+    const vigil_event *ev = NULL;
+    if (vigil_capture_next(cap, 200, &ev) < 0) break;
+    if (!ev) continue;
+    CHECK_EQ_INT(vigil_event_get_type(ev), VIGIL_EVENT_ASSET_CHANGE);
+    char table[64], change[16], port[16];
+    vigil_event_field_string(ev, "asset.table", table, sizeof(table));
+    vigil_event_field_string(ev, "asset.change", change, sizeof(change));
+    vigil_event_field_string(ev, "asset.value[port]", port, sizeof(port));
+    found = strcmp(table, "listening_ports") == 0 && strcmp(change, "added") == 0 &&
+            strcmp(port, want) == 0;
+  }
+  CHECK(found);
+  close(fd);
+  vigil_capture_destroy(&cap);
+}
+
 int main(void) {
   TestVersion();
   TestInvalidOptions();
@@ -692,6 +735,7 @@ int main(void) {
   if (geteuid() == 0) {
     TestLive();
     TestDetectLive();
+    TestAssetChangeLive();
   } else {
     const char *ci = getenv("CI");
     if (ci && strcmp(ci, "true") == 0) {
