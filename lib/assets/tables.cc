@@ -860,27 +860,69 @@ std::string Comm(const CollectContext& ctx, uint32_t pid) {
   return comm;
 }
 
-// Calls visit(ns, protocol, family, socket, owner or nullptr) for every TCP
-// and UDP socket of the target's namespaces; visit returns false to stop.
-template <typename Visit>
-Status ForEachInetSocket(const CollectContext& ctx, RowSink& sink, Visit&& visit) {
+}  // namespace
+
+// The sockets of every network namespace of the target, with their owners.
+struct InetSocketScan {
+  struct Proto {
+    const char* name;  // tcp, udp
+    bool ipv6;
+    std::vector<ProcNetSocket> sockets;
+  };
+  struct Namespace {
+    uint64_t ns = 0;
+    absl::flat_hash_map<uint64_t, SocketOwner> owners;  // socket inode -> owner
+    std::vector<Proto> protos;
+  };
+  std::vector<Namespace> namespaces;
+  std::vector<std::string> warnings;  // malformed /proc/net lines
+};
+
+namespace {
+
+Result<std::shared_ptr<const InetSocketScan>> ScanInetSockets(const CollectContext& ctx) {
   auto namespaces = NetNamespaces(ctx);
   if (!namespaces.ok()) return namespaces.status();
-  struct Proto {
+  struct File {
     const char* file;
     const char* name;
     bool ipv6;
   };
-  static constexpr Proto kProtos[] = {
+  static constexpr File kFiles[] = {
       {"tcp", "tcp", false}, {"tcp6", "tcp", true}, {"udp", "udp", false}, {"udp6", "udp", true}};
+  auto scan = std::make_shared<InetSocketScan>();
   for (const auto& [ns, pids] : *namespaces) {
-    absl::flat_hash_map<uint64_t, SocketOwner> owners = SocketOwners(ctx, pids);
-    for (const Proto& pr : kProtos) {
-      std::string rel = std::to_string(pids.front()) + "/net/" + pr.file;
+    InetSocketScan::Namespace n;
+    n.ns = ns;
+    n.owners = SocketOwners(ctx, pids);
+    for (const File& f : kFiles) {
+      std::string rel = std::to_string(pids.front()) + "/net/" + f.file;
       std::string text = ReadProcText(ctx, rel, 64 << 20);
-      for (const ProcNetSocket& s : ParseProcNet(text, pr.ipv6, "/proc/" + rel, sink.warnings())) {
-        auto owner = owners.find(s.inode);
-        if (!visit(ns, pr.name, pr.ipv6 ? 6 : 4, s, owner == owners.end() ? nullptr : &owner->second))
+      n.protos.push_back({f.name, f.ipv6, ParseProcNet(text, f.ipv6, "/proc/" + rel, &scan->warnings)});
+    }
+    scan->namespaces.push_back(std::move(n));
+  }
+  return std::shared_ptr<const InetSocketScan>(std::move(scan));
+}
+
+// Calls visit(ns, protocol, family, socket, owner or nullptr) for every TCP
+// and UDP socket of the target's namespaces; visit returns false to stop.
+// Within one session (CollectAll, a query) the scan is made once.
+template <typename Visit>
+Status ForEachInetSocket(const CollectContext& ctx, RowSink& sink, Visit&& visit) {
+  std::shared_ptr<const InetSocketScan> scan = ctx.cache ? ctx.cache->inet_sockets : nullptr;
+  if (!scan) {
+    auto fresh = ScanInetSockets(ctx);
+    if (!fresh.ok()) return fresh.status();
+    scan = *fresh;
+    if (ctx.cache) ctx.cache->inet_sockets = scan;
+  }
+  for (const std::string& w : scan->warnings) sink.warnings()->push_back(w);
+  for (const InetSocketScan::Namespace& n : scan->namespaces) {
+    for (const InetSocketScan::Proto& pr : n.protos) {
+      for (const ProcNetSocket& s : pr.sockets) {
+        auto owner = n.owners.find(s.inode);
+        if (!visit(n.ns, pr.name, pr.ipv6 ? 6 : 4, s, owner == n.owners.end() ? nullptr : &owner->second))
           return OkStatus();
       }
     }

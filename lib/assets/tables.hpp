@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,8 +41,14 @@ struct CollectContext {
 // What one collection session computed (see CollectContext::cache): every
 // table collected without constraints, by name, so that a table built from
 // others (services from listening_ports and the package tables) reuses them.
+struct InetSocketScan;  // tables.cc
 struct SessionCache {
   std::map<std::string, AssetTable> tables;
+  // Every TCP/UDP socket of the target's network namespaces with its owning
+  // process: one walk of every /proc/<pid>/fd (a readlink per fd, the
+  // costliest part of an inventory), shared by listening_ports and
+  // process_open_sockets.
+  std::shared_ptr<const InetSocketScan> inet_sockets;
   const AssetTable* Find(const std::string& name) const {
     auto it = tables.find(name);
     return it == tables.end() ? nullptr : &it->second;
