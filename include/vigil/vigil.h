@@ -124,10 +124,12 @@ typedef uint16_t vigil_event_type;
 #define VIGIL_EVENT_LINK 16
 #define VIGIL_EVENT_SYMLINK 17
 #define VIGIL_EVENT_TRUNCATE 18
+#define VIGIL_EVENT_DUP 19
 #define VIGIL_EVENT_CONNECT 30
 #define VIGIL_EVENT_ACCEPT 31
 #define VIGIL_EVENT_BIND 32
 #define VIGIL_EVENT_LISTEN 33
+#define VIGIL_EVENT_SOCKET 34
 #define VIGIL_EVENT_SETUID 40
 #define VIGIL_EVENT_SETGID 41
 #define VIGIL_EVENT_CAPSET 42
@@ -143,6 +145,7 @@ typedef uint16_t vigil_event_type;
 #define VIGIL_EVENT_PTRACE 70
 #define VIGIL_EVENT_PROCESS_VM_WRITE 71
 #define VIGIL_EVENT_MEMFD_CREATE 72
+#define VIGIL_EVENT_USERFAULTFD 73
 #define VIGIL_EVENT_ASSET_CHANGE 80 /* not from the kernel: see vigil_capture_options.asset_watch */
 
 /* Event categories (vigil::EventCategory): index of

@@ -30,7 +30,8 @@ VIGIL_CHECK_TYPE(SetUid); VIGIL_CHECK_TYPE(SetGid); VIGIL_CHECK_TYPE(Capset); VI
 VIGIL_CHECK_TYPE(Unshare); VIGIL_CHECK_TYPE(Mount); VIGIL_CHECK_TYPE(Umount); VIGIL_CHECK_TYPE(PivotRoot);
 VIGIL_CHECK_TYPE(Chroot); VIGIL_CHECK_TYPE(ModuleLoad); VIGIL_CHECK_TYPE(ModuleDelete);
 VIGIL_CHECK_TYPE(BpfProgLoad); VIGIL_CHECK_TYPE(Ptrace); VIGIL_CHECK_TYPE(ProcessVmWrite);
-VIGIL_CHECK_TYPE(MemfdCreate); VIGIL_CHECK_TYPE(AssetChange);
+VIGIL_CHECK_TYPE(MemfdCreate); VIGIL_CHECK_TYPE(AssetChange); VIGIL_CHECK_TYPE(Dup);
+VIGIL_CHECK_TYPE(Socket); VIGIL_CHECK_TYPE(Userfaultfd);
 #undef VIGIL_CHECK_TYPE
 
 namespace {
@@ -54,10 +55,12 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kLink, "link", EventCategory::kFile},
     {EventType::kSymlink, "symlink", EventCategory::kFile},
     {EventType::kTruncate, "truncate", EventCategory::kFile},
+    {EventType::kDup, "dup", EventCategory::kFile},
     {EventType::kConnect, "connect", EventCategory::kNetwork},
     {EventType::kAccept, "accept", EventCategory::kNetwork},
     {EventType::kBind, "bind", EventCategory::kNetwork},
     {EventType::kListen, "listen", EventCategory::kNetwork},
+    {EventType::kSocket, "socket", EventCategory::kNetwork},
     {EventType::kSetUid, "setuid", EventCategory::kIdentity},
     {EventType::kSetGid, "setgid", EventCategory::kIdentity},
     {EventType::kCapset, "capset", EventCategory::kIdentity},
@@ -73,6 +76,7 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kPtrace, "ptrace", EventCategory::kTamper},
     {EventType::kProcessVmWrite, "process_vm_write", EventCategory::kTamper},
     {EventType::kMemfdCreate, "memfd_create", EventCategory::kTamper},
+    {EventType::kUserfaultfd, "userfaultfd", EventCategory::kTamper},
     {EventType::kAssetChange, "asset_change", EventCategory::kAsset},
 };
 
@@ -185,7 +189,7 @@ std::string_view SyscallName(uint32_t nr) {
     S(bind); S(listen); S(setuid); S(setreuid); S(setresuid); S(setgid); S(setregid);
     S(setresgid); S(capset); S(setns); S(unshare); S(mount); S(umount2); S(pivot_root);
     S(chroot); S(init_module); S(finit_module); S(delete_module); S(bpf); S(ptrace);
-    S(process_vm_writev); S(memfd_create);
+    S(process_vm_writev); S(memfd_create); S(dup); S(dup2); S(dup3); S(socket); S(userfaultfd);
 #undef S
     default: return {};
   }

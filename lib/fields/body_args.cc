@@ -97,7 +97,7 @@ const ArgDesc kFork[] = {A_UINT(Fork, child_pid), A_UINT(Fork, child_tid), A_UIN
                          A_HEX(Fork, clone_flags), A_BOOL(Fork, is_thread)};
 const ArgDesc kExit[] = {A_INT(Exit, exit_code)};
 const ArgDesc kOpen[] = {A_STR(Open, path), A_HEX(Open, flags), A_OCT(Open, mode), A_INT(Open, dirfd),
-                         A_INT(Open, fd)};
+                         A_INT(Open, fd),   A_STR(Open, raw_path)};
 const ArgDesc kUnlink[] = {A_STR(Unlink, path), A_HEX(Unlink, flags)};
 const ArgDesc kRename[] = {A_STR(Rename, old_path), A_STR(Rename, new_path), A_HEX(Rename, flags)};
 const ArgDesc kChmod[] = {A_STR(Chmod, path), A_OCT(Chmod, mode), A_INT(Chmod, fd)};
@@ -145,6 +145,30 @@ const ArgDesc kAssetChange[] = {
             }},
     A_STR(AssetChange, key), A_STR(AssetChange, summary), A_BOOL(AssetChange, notable),
     A_STR(AssetChange, target)};
+const ArgDesc kDup[] = {A_INT(Dup, old_fd), A_INT(Dup, new_fd), A_HEX(Dup, flags),
+                        A_OCT(Dup, mode), A_ADDR(Dup, addr)};
+// socket(2)'s domain by name ("AF_PACKET"), as Falco renders it, so that
+// Falco's `evt.arg.domain contains AF_PACKET` and `evt.arg[0]=AF_PACKET` work.
+std::string_view SocketDomainName(int d) {
+  static constexpr std::string_view kNames[] = {
+      "AF_UNSPEC", "AF_UNIX",   "AF_INET",     "AF_AX25",   "AF_IPX",    "AF_APPLETALK",
+      "AF_NETROM", "AF_BRIDGE", "AF_ATMPVC",   "AF_X25",    "AF_INET6",  "AF_ROSE",
+      "AF_DECnet", "AF_NETBEUI", "AF_SECURITY", "AF_KEY",   "AF_NETLINK", "AF_PACKET",
+      "AF_ASH",    "AF_ECONET", "AF_ATMSVC",   "AF_RDS",    "AF_SNA",    "AF_IRDA",
+      "AF_PPPOX",  "AF_WANPIPE", "AF_LLC",     "AF_IB",     "AF_MPLS",   "AF_CAN",
+      "AF_TIPC",   "AF_BLUETOOTH", "AF_IUCV",  "AF_RXRPC",  "AF_ISDN",   "AF_PHONET",
+      "AF_IEEE802154", "AF_CAIF", "AF_ALG",    "AF_NFC",    "AF_VSOCK",  "AF_KCM",
+      "AF_QIPCRTR", "AF_SMC",   "AF_XDP",      "AF_MCTP"};
+  if (d < 0 || static_cast<size_t>(d) >= std::size(kNames)) return "AF_UNKNOWN";
+  return kNames[d];
+}
+const ArgDesc kSocket[] = {
+    ArgDesc{"domain", ArgKind::kString,
+            [](const void* b) -> ArgValue {
+              return Str(SocketDomainName(static_cast<const schema::Socket*>(b)->domain()));
+            }},
+    A_INT(Socket, type), A_INT(Socket, protocol), A_INT(Socket, fd)};
+const ArgDesc kUserfaultfd[] = {A_HEX(Userfaultfd, flags), A_INT(Userfaultfd, fd)};
 
 #undef A_STR
 #undef A_INT
@@ -163,9 +187,9 @@ const std::array<std::span<const ArgDesc>, kBodyCount> kArgs = {
     kExec, kFork, kExit, kOpen, kUnlink, kRename, kChmod, kChown, kMkdir, kLink, kTruncate,
     kConnect, kAccept, kBind, kListen, kSetId, kCapset, kSetns, kUnshare, kMount, kUmount,
     kPivotRoot, kChroot, kModuleLoad, kModuleDelete, kBpfProgLoad, kPtrace, kProcessVmWrite,
-    kMemfdCreate, kAssetChange,
+    kMemfdCreate, kAssetChange, kDup, kSocket, kUserfaultfd,
 };
-static_assert(static_cast<size_t>(Body::AssetChange) == 30, "update kArgs for new bodies");
+static_assert(static_cast<size_t>(Body::Userfaultfd) == 33, "update kArgs for new bodies");
 
 void AppendIpPort(std::string* out, const uint8_t* ip, size_t ip_len, uint16_t port, bool v6) {
   std::string s = IpBytesToString(ip, ip_len);

@@ -508,10 +508,26 @@ FdInfo GetFd(const schema::Event& ev) {
         f.addr = b->addr();
       }
       break;
+    case Body::Dup:
+      // Only a socket's new fd has an fd.* view (its addresses): a dup'ed
+      // file's path is not captured.
+      if (auto* b = ev.body_as_Dup(); b && b->addr()) {
+        f.kind = FdKind::kSocket;
+        f.num = b->new_fd();
+        f.addr = b->addr();
+      }
+      break;
     default:
       break;
   }
   f.role = SockRoleOf(ev.body_type());
+  if (ev.body_type() == Body::Dup && f.addr) {
+    // The kernel keeps no "who connected" bit: the ephemeral (higher) port
+    // is the client's, as for the standard streams (StdioName).
+    f.role = f.addr->remote_port() == 0                      ? SockRole::kListener
+             : f.addr->local_port() > f.addr->remote_port() ? SockRole::kClient
+                                                             : SockRole::kServer;
+  }
   if (f.kind == FdKind::kSocket && !f.addr) f.kind = FdKind::kNone;
   return f;
 }
@@ -685,6 +701,21 @@ FieldValue EvtArg(const FieldRef& ref, const schema::Event& ev) {
   return ArgToString(v, SockRoleOf(ev.body_type()));
 }
 
+// evt.args: every present argument as Falco prints them, "name=value ...".
+FieldValue EvtArgs(const schema::Event& ev) {
+  const void* body = ev.body();
+  if (!body) return {};
+  std::string out;
+  for (const ArgDesc& d : ArgsOf(ev.body_type())) {
+    ArgValue v = d.get(body);
+    if (!v.present) continue;
+    if (!out.empty()) out.push_back(' ');
+    out.append(d.name).push_back('=');
+    out.append(ArgToString(v, SockRoleOf(ev.body_type())));
+  }
+  return out;
+}
+
 FieldValue NonEmpty(const std::string& s) { return s.empty() ? FieldValue() : FieldValue(s); }
 
 // A container field from the metadata; "host" for host processes when
@@ -760,6 +791,7 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
     case FieldId::kEvtRawres: return h.result();
     case FieldId::kEvtFailed: return h.result() < 0;
     case FieldId::kEvtArg: return EvtArg(ref, ev);
+    case FieldId::kEvtArgs: return EvtArgs(ev);
     case FieldId::kEvtIsOpenRead: return OpenFlag(ev, 0);
     case FieldId::kEvtIsOpenWrite: return OpenFlag(ev, 1);
     case FieldId::kEvtIsOpenExec: return OpenFlag(ev, 2);
@@ -906,6 +938,10 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
       return t.empty() ? FieldValue() : FieldValue(std::string(t));
     }
     case FieldId::kFdName: return FdName(GetFd(ev));
+    case FieldId::kFdNameraw:
+      if (const schema::Open* o = ev.body_as_Open(); o && o->raw_path())
+        return std::string(Sv(o->raw_path()));
+      return FdName(GetFd(ev));
     case FieldId::kFdDirectory:
     case FieldId::kFdFilename: {
       FdInfo f = GetFd(ev);

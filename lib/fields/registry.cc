@@ -50,6 +50,9 @@ constexpr Entry kEntries[] = {
      "`evt.arg.fd`) or by position in the event's body table (`evt.arg[0]`), rendered as text: "
      "flags and masks as hex (`0x241`), modes as octal (`0644`), socket addresses as in fd.name, "
      "exec args space-separated. Names are vigil's schema names, not Falco's."},
+    {F::kEvtArgs, "evt.args", T::kString, "none",
+     "Every argument of the event as `name=value` pairs separated by spaces (the names and "
+     "values of evt.arg)."},
     {F::kEvtIsOpenRead, "evt.is_open_read", T::kBool, "none",
      "`true` for open events whose path was opened for reading."},
     {F::kEvtIsOpenWrite, "evt.is_open_write", T::kBool, "none",
@@ -192,6 +195,9 @@ constexpr Entry kEntries[] = {
      "For files, the path (the new name for rename/link/symlink); for IP sockets the connection "
      "tuple `client_ip:port->server_ip:port` (`ip:port` for bind/listen); for unix sockets the "
      "path; for memfd `memfd:<name>`."},
+    {F::kFdNameraw, "fd.nameraw", T::kString, "none",
+     "The path as the process passed it (relative, with `..`, `//`), for opens; other events: "
+     "fd.name. fd.name is made absolute and free of `.` and `..` components."},
     {F::kFdDirectory, "fd.directory", T::kString, "none",
      "For files, the directory that contains fd.name; for directories, fd.name itself."},
     {F::kFdFilename, "fd.filename", T::kString, "none",

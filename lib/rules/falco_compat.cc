@@ -50,6 +50,9 @@ constexpr SyscallType kSyscalls[] = {
     {"delete_module", EventType::kModuleDelete}, {"bpf", EventType::kBpfProgLoad},
     {"ptrace", EventType::kPtrace},       {"process_vm_writev", EventType::kProcessVmWrite},
     {"memfd_create", EventType::kMemfdCreate},
+    {"dup", EventType::kDup},             {"dup2", EventType::kDup},
+    {"dup3", EventType::kDup},            {"socket", EventType::kSocket},
+    {"userfaultfd", EventType::kUserfaultfd},
     {"asset_change", EventType::kAssetChange},  // not a syscall: source "assets"
 };
 

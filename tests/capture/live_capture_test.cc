@@ -182,6 +182,7 @@ TEST_P(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
     int h = openat(dfd, "hostname", O_RDONLY);
     close(h);
     (void)!open("/nonexistent/vigil", O_RDONLY);
+    close(open("/tmp/..//etc/./hostname", O_RDONLY));  // an absolute path with ".." is normalised too
     struct open_how how = {};
     how.flags = O_RDONLY;
     int o2 = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, "new.txt", &how, sizeof how));
@@ -196,6 +197,7 @@ TEST_P(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
                    EXPECT_EQ(o->mode(), 0640u);
                    EXPECT_GE(o->fd(), 0);
                    EXPECT_EQ(Str(e, "fd.name"), dir + "/new.txt");
+                   EXPECT_EQ(Str(e, "fd.nameraw"), "./sub/../new.txt");
                    EXPECT_EQ(Str(e, "evt.res"), "SUCCESS");
                    return true;
                  }),
@@ -203,7 +205,8 @@ TEST_P(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
       << "relative path not resolved against the cwd";
   EXPECT_NE(Find(EventType::kOpen, child,
                  [&](const Event& e) {
-                   return Table(e)->body_as_Open()->path()->str() == "/etc/hostname";
+                   return Table(e)->body_as_Open()->path()->str() == "/etc/hostname" &&
+                          Str(e, "fd.nameraw") == "hostname";
                  }),
             "")
       << "openat with a directory fd";
@@ -216,6 +219,13 @@ TEST_P(LiveCaptureTest, OpenResolvesRelativePathsAndReportsResult) {
                    return true;
                  }),
             "");
+  EXPECT_NE(Find(EventType::kOpen, child,
+                 [&](const Event& e) {
+                   return Str(e, "fd.nameraw") == "/tmp/..//etc/./hostname" &&
+                          Str(e, "fd.name") == "/etc/hostname";
+                 }),
+            "")
+      << "an absolute path with '..' is not normalised in fd.name";
   EXPECT_NE(Find(EventType::kOpen, child,
                  [&](const Event& e) {
                    return e.syscall_name() == "openat2" &&
@@ -410,6 +420,89 @@ TEST_P(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
             "");
   Reap(client);
   EXPECT_EQ(Reap(server), 0);
+}
+
+// socket(2), dup2 of a connected TCP socket onto stdout (the reverse-shell
+// move: Falco's "Redirect STDOUT/STDIN to Network Connection"), dup(2) of a
+// file, and userfaultfd(2).
+TEST_P(LiveCaptureTest, SocketDupAndUserfaultfd) {
+  if (!cap_) return;
+  // A server port below the ephemeral range, as a real listener's: which end
+  // of a dup'ed socket is the server is inferred from the port order.
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  uint16_t port = 0;
+  for (uint16_t p = static_cast<uint16_t>(20000 + getpid() % 8000); p < 30000 && !port; ++p) {
+    a.sin_port = htons(p);
+    if (bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) port = p;
+  }
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(listen(srv, 4), 0);
+
+  pid_t child = RunChild([&] {
+    int p = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);  // root: CAP_NET_RAW
+    if (p < 0) return 1;
+    close(p);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in b = a;
+    if (connect(s, reinterpret_cast<sockaddr*>(&b), sizeof b) != 0) return 2;
+    if (dup2(s, 1) != 1) return 3;
+    int f = open("/etc/hostname", O_RDONLY);
+    int g = dup(f);
+    if (g < 0) return 4;
+    (void)!syscall(SYS_userfaultfd, O_CLOEXEC);  // may fail (sysctl, config): still an event
+    return 0;
+  });
+  EXPECT_NE(Find(EventType::kSocket, child,
+                 [&](const Event& e) {
+                   const auto* b = Table(e)->body_as_Socket();
+                   if (b->domain() != AF_PACKET) return false;
+                   EXPECT_EQ(b->type() & 0xf, SOCK_RAW);
+                   EXPECT_GE(b->fd(), 0);
+                   EXPECT_EQ(e.syscall_name(), "socket");
+                   EXPECT_EQ(Str(e, "evt.arg.domain"), "AF_PACKET");
+                   EXPECT_EQ(Str(e, "evt.arg[0]"), "AF_PACKET");
+                   return true;
+                 }),
+            "");
+  std::string client_port;
+  EXPECT_NE(Find(EventType::kDup, child,
+                 [&](const Event& e) {
+                   const auto* d = Table(e)->body_as_Dup();
+                   if (d->new_fd() != 1) return false;
+                   EXPECT_EQ(e.syscall_name(), "dup2");
+                   EXPECT_EQ(e.result(), 1);
+                   EXPECT_EQ(d->mode() & S_IFMT, unsigned(S_IFSOCK));
+                   EXPECT_EQ(Str(e, "fd.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "fd.sip"), "127.0.0.1");
+                   EXPECT_EQ(Str(e, "fd.sport"), std::to_string(port));
+                   EXPECT_EQ(Str(e, "fd.num"), "1");
+                   EXPECT_EQ(Str(e, "evt.rawres"), "1");
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kDup, child,
+                 [&](const Event& e) {
+                   const auto* d = Table(e)->body_as_Dup();
+                   if (e.syscall_name() != "dup") return false;
+                   EXPECT_EQ(d->new_fd(), e.result());
+                   EXPECT_EQ(d->mode() & S_IFMT, unsigned(S_IFREG));
+                   EXPECT_EQ(d->addr(), nullptr);
+                   EXPECT_EQ(Str(e, "fd.type"), "<NA>");  // a file's path is not captured
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kUserfaultfd, child,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Table(e)->body_as_Userfaultfd()->flags(), unsigned(O_CLOEXEC));
+                   EXPECT_EQ(Str(e, "evt.category"), "tamper");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(child), 0);
+  close(srv);
 }
 
 TEST_P(LiveCaptureTest, Ipv6AndUnixSockets) {

@@ -128,7 +128,7 @@ TEST(BodyArgs, EveryBodyHasItsSchemaFields) {
   // ToJson: it may hold secrets; proc.env reads it).
   const std::pair<Body, size_t> expected[] = {
       {Body::Exec, 18},       {Body::Fork, 5},         {Body::Exit, 1},
-      {Body::Open, 5},        {Body::Unlink, 2},       {Body::Rename, 3},
+      {Body::Open, 6},        {Body::Unlink, 2},       {Body::Rename, 3},
       {Body::Chmod, 3},       {Body::Chown, 5},        {Body::Mkdir, 2},
       {Body::Link, 3},        {Body::Truncate, 3},     {Body::Connect, 2},
       {Body::Accept, 4},      {Body::Bind, 2},         {Body::Listen, 3},
@@ -139,6 +139,7 @@ TEST(BodyArgs, EveryBodyHasItsSchemaFields) {
       {Body::ProcessVmWrite, 1}, {Body::MemfdCreate, 3},
       // AssetChange has 8 fields: values and old_values are asset.value[...].
       {Body::AssetChange, 6},
+      {Body::Dup, 5},         {Body::Socket, 4},       {Body::Userfaultfd, 2},
   };
   for (const auto& [body, n] : expected)
     EXPECT_EQ(fields::ArgsOf(body).size(), n) << schema::EnumNameBody(body);

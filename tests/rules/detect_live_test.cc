@@ -170,5 +170,83 @@ TEST(DetectLive, ContainerAlertCarriesTheContainer) {
   EXPECT_EQ(j["output_fields"]["container.name"], name);
 }
 
+// Falco's own rules (../shared/compat/falco/current) on a reverse shell and a
+// packet socket inside a real podman container: busybox `nc -e` dup2()s its
+// TCP socket onto the shell's standard streams ("Redirect STDOUT/STDIN to
+// Network Connection in Container") and `arping` opens an AF_PACKET socket
+// ("Packet socket created in container").
+TEST(DetectLive, FalcoRulesOnDupAndPacketSocketInAContainer) {
+  VIGIL_REQUIRE_ROOT();
+  const std::string rules_file = std::string(VIGIL_SOURCE_DIR) +
+                                 "/../shared/compat/falco/current/falco_rules.yaml";
+  if (access(rules_file.c_str(), R_OK) != 0) GTEST_SKIP() << rules_file << " is absent";
+  if (!testing::PodmanReady()) {
+    const char* ci = getenv("CI");
+    if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
+    GTEST_SKIP() << "podman is not usable here";
+  }
+  RuleLoader loader;
+  loader.AddFile(rules_file);
+  auto rules = loader.Compile();
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  CaptureOptions base;
+  base.container_only = true;
+  auto cap = Capture::OpenLive(CaptureOptionsFor(**rules, base));
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  std::vector<Alert> alerts;
+  Detector det(*rules, {}, [&](const Alert& a) { alerts.push_back(a); });
+  const std::string name = "vigil-falco-" + std::to_string(getpid());
+  int rc = 0;
+  const std::string id = testing::Shell(
+      "podman run -d --name " + name +
+          " --network none localhost/bb:1 sh -c 'sleep 1; nc -l -p 7777 -e true & sleep 0.5;"
+          " nc 127.0.0.1 7777 -e /bin/true; arping -c1 -w1 -I lo 127.0.0.1; sleep 1'"
+          " 2>/dev/null",
+      &rc);
+  ASSERT_EQ(rc, 0) << id;
+  auto has = [&](const std::string& rule) {
+    for (const Alert& a : alerts)
+      if (a.rule_name == rule) return &a;
+    return static_cast<const Alert*>(nullptr);
+  };
+  const std::string kDup = "Redirect STDOUT/STDIN to Network Connection in Container";
+  const std::string kPacket = "Packet socket created in container";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!(has(kDup) && has(kPacket)) && std::chrono::steady_clock::now() < deadline) {
+    auto n = det.Run(**cap, std::chrono::milliseconds(200));
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+  }
+  testing::Shell("podman rm -f " + name + " >/dev/null 2>&1");
+  std::string got;
+  for (const Alert& a : alerts) got += "\n  " + a.rule_name + ": " + a.output;
+  // Both ends dup their socket: the client's (an IPv4 socket) and the
+  // listener's accepted one (busybox listens on an IPv6 dual-stack socket).
+  bool client = false, server = false;
+  for (const Alert& a : alerts) {
+    if (a.rule_name != kDup) continue;
+    ASSERT_TRUE(a.container.has_value());
+    EXPECT_EQ(a.container->id, id);
+    if (a.output.find("command=nc 127.0.0.1 7777 -e /bin/true") != std::string::npos) {
+      client = true;
+      EXPECT_NE(a.output.find("fd.sip=127.0.0.1 "), std::string::npos) << a.output;
+      EXPECT_NE(a.output.find("rport=7777 fd_type=ipv4 fd_proto=tcp evt_type=dup2"),
+                std::string::npos)
+          << a.output;
+    } else if (a.output.find("command=nc -l -p 7777 -e true") != std::string::npos) {
+      server = true;
+      EXPECT_NE(a.output.find("lport=7777 "), std::string::npos) << a.output;
+    }
+  }
+  EXPECT_TRUE(client) << got;
+  EXPECT_TRUE(server) << got;
+  const Alert* packet = has(kPacket);
+  ASSERT_NE(packet, nullptr) << got;
+  EXPECT_EQ(packet->container->id, id);
+  EXPECT_NE(packet->output.find("socket_info=domain=AF_PACKET type=2 protocol=0 fd="),
+            std::string::npos)
+      << packet->output;
+  EXPECT_NE(packet->output.find("process=arping"), std::string::npos) << packet->output;
+}
+
 }  // namespace
 }  // namespace vigil

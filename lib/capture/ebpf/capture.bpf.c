@@ -761,6 +761,40 @@ EXIT(listen) {
   return 0;
 }
 
+/* socket(2): the arguments (domain, type, protocol) and the new fd are all
+ * in the header and args. */
+EXIT(socket) { return plain(ctx, VG_SOCKET, VG_CAT_NETWORK); }
+
+/* dup, dup2, dup3: what the new fd refers to (the same open file as the old
+ * one), read at exit: its i_mode in a[6], and for a socket both ends in the
+ * vg_sock. A socket dup'ed onto fd 0-2 is how a reverse shell gives itself
+ * the network as its standard streams. */
+static __always_inline int do_dup(struct trace_event_raw_sys_exit *ctx) {
+  struct task_struct *task;
+  struct vg_scratch *s = begin_net(ctx, VG_DUP, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  a->a[6] = 0;
+  if (ctx->ret >= 0) {
+    struct file *f = fd_file(task, ctx->ret);
+    if (f) {
+      umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+      a->a[6] = mode;
+      if ((mode & S_IFMT) == S_IFSOCK) {
+        struct socket *sock = BPF_CORE_READ(f, private_data);
+        sock_from_sk(SOCK(s), BPF_CORE_READ(sock, sk));
+      }
+    }
+  }
+  __u32 cur = NET_BODY_OFF;
+  put_empty(s, &cur);
+  emit(s, cur, VG_CAT_FILE);
+  return 0;
+}
+EXIT(dup) { return do_dup(ctx); }
+EXIT(dup2) { return do_dup(ctx); }
+EXIT(dup3) { return do_dup(ctx); }
+
 /* ---- identity ------------------------------------------------------------------ */
 EXIT(setuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }
 EXIT(setreuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }
@@ -864,6 +898,9 @@ EXIT(bpf) {
 EXIT(ptrace) { return plain(ctx, VG_PTRACE, VG_CAT_TAMPER); }
 EXIT(process_vm_writev) { return plain(ctx, VG_PROCESS_VM_WRITE, VG_CAT_TAMPER); }
 EXIT(memfd_create) { return one_str(ctx, VG_MEMFD_CREATE, VG_CAT_TAMPER, 0); }
+/* userfaultfd(2): page faults handled by user space, a building block of
+ * kernel exploits (races stretched at will). The flags are a[0]. */
+EXIT(userfaultfd) { return plain(ctx, VG_USERFAULTFD, VG_CAT_TAMPER); }
 
 /* ---- process lifecycle (sched tracepoints) ------------------------------------------ */
 

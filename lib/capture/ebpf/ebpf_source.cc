@@ -43,10 +43,12 @@ const std::vector<TypeSyscalls>& Table() {
       {EventType::kLink, {"link", "linkat"}},
       {EventType::kSymlink, {"symlink", "symlinkat"}},
       {EventType::kTruncate, {"truncate", "ftruncate"}},
+      {EventType::kDup, {"dup", "dup2", "dup3"}},
       {EventType::kConnect, {"connect"}},
       {EventType::kAccept, {"accept", "accept4"}},
       {EventType::kBind, {"bind"}},
       {EventType::kListen, {"listen"}},
+      {EventType::kSocket, {"socket"}},
       {EventType::kSetUid, {"setuid", "setreuid", "setresuid"}},
       {EventType::kSetGid, {"setgid", "setregid", "setresgid"}},
       {EventType::kCapset, {"capset"}},
@@ -62,6 +64,7 @@ const std::vector<TypeSyscalls>& Table() {
       {EventType::kPtrace, {"ptrace"}},
       {EventType::kProcessVmWrite, {"process_vm_writev"}},
       {EventType::kMemfdCreate, {"memfd_create"}},
+      {EventType::kUserfaultfd, {"userfaultfd"}},
   };
   return t;
 }

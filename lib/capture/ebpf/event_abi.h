@@ -5,7 +5,7 @@
  * A record is:
  *   struct vg_header                       (always)
  *   struct vg_args                         (always)
- *   struct vg_sock                         (network event types only)
+ *   struct vg_sock                         (connect/accept/bind/listen and dup only)
  *   up to VG_MAX_STRINGS strings, each:    __u16 length, then `length` bytes
  *                                          (no NUL; absent strings have length 0)
  * vg_header.size is the total size. User space never trusts any length: every
@@ -50,13 +50,13 @@ enum vg_category {
 enum vg_type {
   VG_EXEC = 1, VG_FORK = 2, VG_EXIT = 3,
   VG_OPEN = 10, VG_UNLINK = 11, VG_RENAME = 12, VG_CHMOD = 13, VG_CHOWN = 14,
-  VG_MKDIR = 15, VG_LINK = 16, VG_SYMLINK = 17, VG_TRUNCATE = 18,
-  VG_CONNECT = 30, VG_ACCEPT = 31, VG_BIND = 32, VG_LISTEN = 33,
+  VG_MKDIR = 15, VG_LINK = 16, VG_SYMLINK = 17, VG_TRUNCATE = 18, VG_DUP = 19,
+  VG_CONNECT = 30, VG_ACCEPT = 31, VG_BIND = 32, VG_LISTEN = 33, VG_SOCKET = 34,
   VG_SETUID = 40, VG_SETGID = 41, VG_CAPSET = 42,
   VG_SETNS = 50, VG_UNSHARE = 51, VG_MOUNT = 52, VG_UMOUNT = 53, VG_PIVOT_ROOT = 54,
   VG_CHROOT = 55,
   VG_MODULE_LOAD = 60, VG_MODULE_DELETE = 61, VG_BPF_PROG_LOAD = 62,
-  VG_PTRACE = 70, VG_PROCESS_VM_WRITE = 71, VG_MEMFD_CREATE = 72,
+  VG_PTRACE = 70, VG_PROCESS_VM_WRITE = 71, VG_MEMFD_CREATE = 72, VG_USERFAULTFD = 73,
 };
 
 #define VG_NO_SYSCALL 0xffff

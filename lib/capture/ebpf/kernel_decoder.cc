@@ -1,6 +1,7 @@
 #include "capture/ebpf/kernel_decoder.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <cstring>
@@ -53,10 +54,18 @@ class Strings {
   bool ok_ = true;
 };
 
-// Makes a path absolute with its base slot; sets the unresolved flag when a
-// relative path has no base.
+// Makes a path absolute with its base slot, without "." and ".." components
+// (as Falco's fd.name: "/tmp/../etc/shadow" is "/etc/shadow", so a rule on
+// the name cannot be sidestepped); sets the unresolved flag when a relative
+// path has no base.
 std::string Resolve(std::string_view path, std::string_view base, uint32_t* flags) {
-  if (path.empty() || path[0] == '/') return std::string(path);
+  if (path.empty()) return {};
+  if (path[0] == '/') {
+    const bool plain = path.find("//") == std::string_view::npos &&
+                       path.find("/.") == std::string_view::npos &&
+                       (path.size() == 1 || path.back() != '/');
+    return plain ? std::string(path) : KernelDecoder::JoinPath("/", path);
+  }
   if (base.empty()) {
     *flags |= VG_F_PATH_UNRESOLVED;
     return std::string(path);
@@ -203,7 +212,7 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
     return DataLossError("kernel record size field " + std::to_string(h.size) +
                          " does not match its length " + std::to_string(rec.size()));
   const auto type = static_cast<s::EventType>(h.type);
-  const bool net = h.type >= VG_CONNECT && h.type <= VG_LISTEN;
+  const bool net = (h.type >= VG_CONNECT && h.type <= VG_LISTEN) || h.type == VG_DUP;
   size_t off = kFixed;
   vg_sock vs{};
   if (net) {
@@ -300,8 +309,11 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
         case SYS_openat: dirfd = a.a[0]; oflags = a.a[2]; mode = a.a[3]; break;
         default: dirfd = a.a[0]; oflags = a.a[6]; mode = a.a[7]; break;  // openat2
       }
-      auto path = S(Resolve(p, base, &flags));
-      body = s::CreateOpen(b, path, oflags, mode, dirfd, fd_res).Union();
+      const std::string resolved = Resolve(p, base, &flags);
+      fb::Offset<fb::String> raw;
+      if (resolved != p) raw = S(p);
+      auto path = S(resolved);
+      body = s::CreateOpen(b, path, oflags, mode, dirfd, fd_res, raw).Union();
       body_type = s::Body::Open;
       break;
     }
@@ -407,6 +419,24 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       body_type = s::Body::Listen;
       break;
     }
+    case VG_SOCKET:
+      body = s::CreateSocket(b, static_cast<int>(a.a[0]), static_cast<int>(a.a[1]),
+                             static_cast<int>(a.a[2]), fd_res)
+                 .Union();
+      body_type = s::Body::Socket;
+      break;
+    case VG_DUP: {
+      (void)str.Next();
+      // dup(2) has no new-fd argument: the result is the new fd.
+      const int new_fd = nr == SYS_dup ? fd_res : static_cast<int>(a.a[1]);
+      const uint32_t dup_flags = nr == SYS_dup3 ? static_cast<uint32_t>(a.a[2]) : 0;
+      const uint32_t mode = static_cast<uint32_t>(a.a[6]);
+      fb::Offset<s::SockAddr> sa;
+      if ((mode & S_IFMT) == S_IFSOCK) sa = BuildSock(b, vs, {});
+      body = s::CreateDup(b, static_cast<int>(a.a[0]), new_fd, dup_flags, mode, sa).Union();
+      body_type = s::Body::Dup;
+      break;
+    }
     case VG_SETUID:
     case VG_SETGID: {
       uint32_t r = kUnchanged, e = kUnchanged, sv = kUnchanged;
@@ -508,6 +538,10 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       body_type = s::Body::MemfdCreate;
       break;
     }
+    case VG_USERFAULTFD:
+      body = s::CreateUserfaultfd(b, static_cast<uint32_t>(a.a[0]), fd_res).Union();
+      body_type = s::Body::Userfaultfd;
+      break;
     default:
       return DataLossError("kernel record of unknown type " + std::to_string(h.type));
   }
