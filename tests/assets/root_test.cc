@@ -153,6 +153,38 @@ TEST_F(RootFsTest, HostileNamesAreEscapedInOutputs) {
   EXPECT_NE(json.find("\\u001b"), std::string::npos) << json;
 }
 
+// File names with a newline and bytes that are not UTF-8: rows keep the
+// bytes as found, outputs escape them, and no other row is affected.
+TEST_F(RootFsTest, FileNamesWithNewlinesAndInvalidUtf8) {
+  const std::string cron = std::string("etc/cron.d/job\nsplit\xff");
+  const std::string suid = std::string("usr/bin/su\nroot\xfe");
+  Write(cron, "* * * * * root /bin/true\n");
+  Write("etc/cron.d/plain", "0 1 * * * root /bin/date\n");
+  Write(suid, "x");
+  ASSERT_EQ(chmod((root_ / suid).c_str(), 04755), 0);
+  auto a = Open();
+  ASSERT_TRUE(a);
+  AssetTable crontab = a->Collect("crontab");
+  ASSERT_TRUE(crontab.status.ok()) << crontab.status.ToString();
+  std::vector<std::string> paths;
+  for (size_t r = 0; r < crontab.rows.size(); ++r) paths.push_back(Cell(crontab, r, "path"));
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"/" + cron, "/etc/cron.d/plain"}));
+  AssetTable bins = a->Collect("suid_bins");
+  ASSERT_TRUE(bins.status.ok()) << bins.status.ToString();
+  ASSERT_EQ(bins.rows.size(), 1u);
+  EXPECT_EQ(Cell(bins, 0, "path"), "/" + suid);
+  for (const AssetTable* t : {&crontab, &bins}) {
+    const std::string json = AssetTableToJson(*t);
+    EXPECT_EQ(json.find('\n'), std::string::npos) << json;
+    EXPECT_NE(json.find("\\n"), std::string::npos) << json;
+  }
+  // SQL sees the same bytes.
+  auto q = a->Query("select count(*) from crontab where path like '%split%'");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(AssetValueToString(q->rows[0][0]), "1");
+}
+
 TEST_F(RootFsTest, SqlOverTheTables) {
   auto a = Open();
   ASSERT_TRUE(a);
