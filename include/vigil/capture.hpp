@@ -79,7 +79,8 @@ struct CaptureOptions {
   // `asset_watch_interval`, on a thread of its own at nice 19, and delivers
   // one event per changed row (a new user, listening port, SUID file,
   // package, container...; see DiffAssetTables) between the kernel events.
-  // A full look costs ~50-100 ms of that thread's CPU on a small host.
+  // A look at the default tables took 21-25 ms on the 2-vCPU test machine
+  // (docs/performance.md), on that thread only.
   std::chrono::milliseconds asset_watch_interval{60000};
   // The tables compared; empty: every table of AssetDiffTables() except the
   // filesystem walk of suid_bins (seconds of disk reads: name it to add it).

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -345,16 +346,19 @@ std::string TinyHeader(const std::string& name) {
   return b + name + std::string(1, '\0');
 }
 
+// The parse of one file, which it owns: the blobs are views into `file`.
 struct NdbResult {
+  std::shared_ptr<const std::string> file;
   std::optional<std::vector<assets::NdbPackageBlob>> blobs;
   std::string error;
   std::vector<std::string> warnings;
   std::set<std::string> names;
 };
 
-NdbResult ParseNdb(const std::string& file) {
+NdbResult ParseNdb(std::string bytes) {
   NdbResult r;
-  r.blobs = assets::ParseNdbPackageBlobs(file, "Packages.db", &r.error, &r.warnings);
+  r.file = std::make_shared<const std::string>(std::move(bytes));
+  r.blobs = assets::ParseNdbPackageBlobs(*r.file, "Packages.db", &r.error, &r.warnings);
   if (r.blobs)
     for (const auto& b : *r.blobs) {
       std::string error;
