@@ -123,6 +123,9 @@ struct RuleCompileOptions {
   // (see RuleSet::WaitForHostNames).
   size_t max_host_names = 4096;
   uint32_t host_name_refresh_seconds = 60;
+  // false: no thread, no lookups; host names then match no address (`!=`
+  // holds). For tools that only check rules, and fuzzers.
+  bool resolve_host_names = true;
 };
 
 class RuleEvaluator;
@@ -156,7 +159,8 @@ class VIGIL_EXPORT RuleSet {
   // condition names hosts (Compile never waits for DNS); until a name is
   // resolved it matches no address. Waits until every name was looked up at
   // least once, whatever the answer: true then (at once without host names),
-  // false after `timeout`. Destroying the rule set does not wait for DNS.
+  // false after `timeout` (at once with resolve_host_names = false).
+  // Destroying the rule set does not wait for DNS.
   bool WaitForHostNames(std::chrono::milliseconds timeout) const;
 
   struct Impl;  // library-internal

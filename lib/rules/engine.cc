@@ -551,7 +551,7 @@ Result<std::shared_ptr<const RuleSet>> RuleLoader::Compile(const RuleCompileOpti
       return InvalidArgumentError(std::move(msg));
     }
     // Only a rule set that is handed out resolves host names.
-    set->resolver->Start();
+    if (options.resolve_host_names) set->resolver->Start();
     return std::shared_ptr<const RuleSet>(new RuleSet(std::move(set)));
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("out of memory while compiling rules");
@@ -687,7 +687,7 @@ Result<Filter> Filter::Compile(std::string_view condition, const RuleSet* macros
     impl->pred = std::move(cc.pred);
     impl->all_types = cc.all_event_types;
     impl->types = cc.event_types;
-    impl->resolver->Start();
+    if (options.resolve_host_names) impl->resolver->Start();
     return Filter(std::move(impl));
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("out of memory while compiling a condition");

@@ -88,7 +88,7 @@ class HostResolver {
   std::shared_ptr<const Table> Snapshot() const;
   // Waits until every name added so far was tried at least once (whatever the
   // outcome). True at once without names; false on timeout or when Start()
-  // was not called.
+  // was not called (RuleCompileOptions::resolve_host_names = false).
   bool WaitForRound(std::chrono::milliseconds timeout) const;
 
   size_t names() const;

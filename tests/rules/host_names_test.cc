@@ -222,6 +222,15 @@ TEST_F(HostNames, DestroyingRightAfterCompileDoesNotWaitForDns) {
   }
 }
 
+TEST_F(HostNames, ResolutionCanBeTurnedOff) {
+  RuleCompileOptions o;
+  o.resolve_host_names = false;
+  Result<Filter> f = Filter::Compile("fd.sip.name = localhost", nullptr, o);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->WaitForHostNames(milliseconds(0)));
+  EXPECT_FALSE(f->Matches(*To4(kLoop4)));
+}
+
 TEST_F(HostNames, TooManyNames) {
   RuleCompileOptions o;
   o.max_host_names = 2;
