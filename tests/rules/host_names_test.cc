@@ -8,10 +8,13 @@
 #include <sys/syscall.h>
 
 #include <chrono>
+#include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "rules/host_resolver.hpp"
 #include "test_events.hpp"
 #include "vigil/fields.hpp"
 #include "vigil/rules.hpp"
@@ -229,6 +232,38 @@ TEST_F(HostNames, ResolutionCanBeTurnedOff) {
   ASSERT_TRUE(f.ok());
   EXPECT_FALSE(f->WaitForHostNames(milliseconds(0)));
   EXPECT_FALSE(f->Matches(*To4(kLoop4)));
+}
+
+TEST(HostResolver, RefreshesBoundsAndStopsQuickly) {
+  rules::HostResolverOptions o;
+  o.refresh = std::chrono::seconds(1);
+  o.max_names = 3;
+  auto r = std::make_unique<rules::HostResolver>(o);
+  EXPECT_TRUE(r->WaitForRound(milliseconds(0)));  // nothing to resolve
+  EXPECT_EQ(r->Add("LOCALHOST."), 0u);
+  EXPECT_EQ(r->Add("localhost"), 0u);  // the same name
+  EXPECT_EQ(r->Add("nosuch.invalid"), 1u);
+  EXPECT_EQ(r->Add(""), 2u);  // never resolves, never looked up
+  EXPECT_EQ(r->Add("one.too.many"), std::nullopt);
+  EXPECT_EQ(r->names(), 3u);
+  EXPECT_FALSE(r->WaitForRound(milliseconds(0)));  // not started
+  r->Start();
+  ASSERT_TRUE(r->WaitForRound(kWait));
+  const uint8_t loop[4] = {127, 0, 0, 1};
+  auto table = r->Snapshot();
+  EXPECT_TRUE(table->Contains(0, rules::ToIp16(loop, 4)));
+  EXPECT_FALSE(table->Contains(1, rules::ToIp16(loop, 4)));
+  EXPECT_FALSE(table->Contains(2, rules::ToIp16(loop, 4)));
+  EXPECT_FALSE(table->Contains(7, rules::ToIp16(loop, 4)));  // unknown id
+  // Rounds repeat every `refresh`.
+  const auto t0 = std::chrono::steady_clock::now();
+  while (r->rounds() < 2 && std::chrono::steady_clock::now() - t0 < kWait)
+    std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_GE(r->rounds(), 2u);
+  // Destroying between rounds (or in one) returns promptly.
+  const auto t1 = std::chrono::steady_clock::now();
+  r.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, milliseconds(1000));
 }
 
 TEST_F(HostNames, TooManyNames) {
