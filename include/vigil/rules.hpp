@@ -25,6 +25,7 @@
 #ifndef VIGIL_RULES_HPP_
 #define VIGIL_RULES_HPP_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -116,6 +117,15 @@ struct RuleCompileOptions {
   // each other exponentially; Falco's largest rules have under 1000), and of
   // all conditions together (64 times as many).
   size_t max_expanded_nodes = 1u << 16;
+  // Host names of fd.sip.name / fd.cip.name / fd.lip.name / fd.rip.name
+  // checks: at most this many distinct names per rule set (more is an error),
+  // re-resolved every host_name_refresh_seconds on a thread of the rule set
+  // (see RuleSet::WaitForHostNames).
+  size_t max_host_names = 4096;
+  uint32_t host_name_refresh_seconds = 60;
+  // false: no thread, no lookups; host names then match no address (`!=`
+  // holds). For tools that only check rules, and fuzzers.
+  bool resolve_host_names = true;
 };
 
 class RuleEvaluator;
@@ -143,6 +153,15 @@ class VIGIL_EXPORT RuleSet {
   // The rule's output template with each %field replaced by its value for
   // `event` ("<NA>" when the field does not apply or is not known to vigil).
   std::string RenderOutput(size_t rule, const Event& event) const;
+
+  // Host names in conditions (`fd.sip.name = example.com`) are resolved in
+  // the background, on a thread the rule set starts after compiling when a
+  // condition names hosts (Compile never waits for DNS); until a name is
+  // resolved it matches no address. Waits until every name was looked up at
+  // least once, whatever the answer: true then (at once without host names),
+  // false after `timeout` (at once with resolve_host_names = false).
+  // Destroying the rule set does not wait for DNS.
+  bool WaitForHostNames(std::chrono::milliseconds timeout) const;
 
   struct Impl;  // library-internal
 
@@ -248,6 +267,8 @@ class VIGIL_EXPORT Filter {
   bool Matches(const Event& event) const;
   // The event types the condition can match; empty means every type.
   std::vector<EventType> EventTypes() const;
+  // As RuleSet::WaitForHostNames: a filter resolves its own host names.
+  bool WaitForHostNames(std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;

@@ -1003,6 +1003,12 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
     case FieldId::kFdSnet: return SideIp(GetFd(ev), Side::kServer);
     case FieldId::kFdLnet: return SideIp(GetFd(ev), Side::kLocal);
     case FieldId::kFdRnet: return SideIp(GetFd(ev), Side::kRemote);
+    // Filter only: the rule engine compares the address with a host name's
+    // addresses (rules/host_resolver.hpp); the field itself has no value.
+    case FieldId::kFdCipName:
+    case FieldId::kFdSipName:
+    case FieldId::kFdLipName:
+    case FieldId::kFdRipName: return {};
     case FieldId::kFsPathName:
     case FieldId::kFsPathSource:
     case FieldId::kFsPathTarget: return FsPath(ev, static_cast<FieldId>(ref.id));

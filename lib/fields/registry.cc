@@ -229,6 +229,21 @@ constexpr Entry kEntries[] = {
     {F::kFdSnet, "fd.snet", T::kIpNet, "none", "The server IP address, matched against networks."},
     {F::kFdLnet, "fd.lnet", T::kIpNet, "none", "The local IP address, matched against networks."},
     {F::kFdRnet, "fd.rnet", T::kIpNet, "none", "The remote IP address, matched against networks."},
+    {F::kFdCipName, "fd.cip.name", T::kString, "none",
+     "Filter only: `fd.cip.name = example.com` (also `!=`, `in`) holds when the client IP "
+     "address is one of the addresses the host name resolves to. The rule set resolves the names "
+     "its conditions use (IPv4 and IPv6, through the system resolver: /etc/hosts, DNS) in the "
+     "background and refreshes them periodically; a name not yet resolved matches no address. "
+     "The field has no value (`<NA>` in outputs and Event::Field)."},
+    {F::kFdSipName, "fd.sip.name", T::kString, "none",
+     "Filter only: the server IP address (fd.sip) compared with the addresses of host names, as "
+     "fd.cip.name."},
+    {F::kFdLipName, "fd.lip.name", T::kString, "none",
+     "Filter only: the local IP address (fd.lip) compared with the addresses of host names, as "
+     "fd.cip.name."},
+    {F::kFdRipName, "fd.rip.name", T::kString, "none",
+     "Filter only: the remote IP address (fd.rip) compared with the addresses of host names, as "
+     "fd.cip.name."},
     {F::kFsPathName, "fs.path.name", T::kString, "none",
      "The path of a file event with one path (open, unlink, mkdir, chmod, chown, truncate)."},
     {F::kFsPathSource, "fs.path.source", T::kString, "none",

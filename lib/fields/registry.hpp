@@ -47,6 +47,7 @@ enum class FieldId : uint32_t {
   kFdNum, kFdType, kFdTypechar, kFdName, kFdNameraw, kFdDirectory, kFdFilename, kFdSockfamily,
   kFdL4proto, kFdIsServer, kFdCip, kFdSip, kFdLip, kFdRip, kFdCport, kFdSport,
   kFdLport, kFdRport, kFdIp, kFdPort, kFdNet, kFdCnet, kFdSnet, kFdLnet, kFdRnet,
+  kFdCipName, kFdSipName, kFdLipName, kFdRipName,
   kFsPathName, kFsPathSource, kFsPathTarget,
   // container / k8s
   kContainerId, kContainerFullId, kContainerName, kContainerImage,

@@ -192,6 +192,19 @@ uint8_t ValueCost(const ValueExpr& v) {
 }
 
 // Pred::cost of a check.
+// The address field a host name field compares (fd.sip for fd.sip.name),
+// or null when `s` is not one.
+const char* HostNameAddressField(const Slot& s) {
+  if (s.kind != Slot::Kind::kField) return nullptr;
+  switch (static_cast<FieldId>(s.ref.id)) {
+    case FieldId::kFdCipName: return "fd.cip";
+    case FieldId::kFdSipName: return "fd.sip";
+    case FieldId::kFdLipName: return "fd.lip";
+    case FieldId::kFdRipName: return "fd.rip";
+    default: return nullptr;
+  }
+}
+
 uint8_t CheckCost(const Expr& e) {
   uint8_t c = ValueCost(*e.lhs);
   if (e.rhs_kind == Expr::Rhs::kField && e.rhs) c = std::max(c, ValueCost(*e.rhs));
@@ -630,6 +643,60 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
   const Slot lhs = (*slots_)[*lhs_id];
   const FieldType type = lhs.type.type;
   const std::string& fname = lhs.name;
+
+  // fd.sip.name = example.com, fd.cip.name in (a.com, b.org): Falco's
+  // filter-only host name fields compare an address of the event with the
+  // addresses the names resolve to (host_resolver.hpp). Falco allows =, !=
+  // and in on them.
+  if (const char* ip_field = HostNameAddressField(lhs)) {
+    const bool allowed = e.rhs_kind != Expr::Rhs::kField && e.rhs_kind != Expr::Rhs::kNone &&
+                         ((op->cls == OpInfo::kEquality && (op->op == Op::kEq || op->op == Op::kNe)) ||
+                          (op->cls == OpInfo::kSet && op->op == Op::kIn));
+    if (!allowed) {
+      AddIssue(Issue::Kind::kUnsupported, source, e.op_pos,
+               "operator '" + e.op + "' on " + fname + " (host names take =, != and in)",
+               "operator " + e.op + " on " + fname);
+      return out;
+    }
+    if (!resolver_) {
+      AddIssue(Issue::Kind::kUnsupported, source, e.op_pos,
+               fname + " needs a host name resolver, which this compilation has not",
+               "field " + fname);
+      return out;
+    }
+    std::vector<Literal> items;
+    if (op->cls == OpInfo::kSet) {
+      if (!ExpandList(e, source, &items)) return out;
+    } else {
+      items.push_back(e.value);
+    }
+    std::vector<uint32_t> ids;
+    for (const Literal& item : items) {
+      auto id = resolver_->Add(item.value);
+      if (!id) {
+        AddIssue(Issue::Kind::kError, source, item.pos,
+                 "more than " + std::to_string(options_.max_host_names) +
+                     " host names in the rule set (RuleCompileOptions::max_host_names)");
+        return out;
+      }
+      ids.push_back(*id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Result<FieldRef> ref = ResolveField(ip_field);
+    if (!ref.ok()) {
+      AddIssue(Issue::Kind::kError, source, e.op_pos, ref.status().message());
+      return out;
+    }
+    Slot s;
+    s.kind = Slot::Kind::kField;
+    s.ref = *ref;
+    s.type = SlotType{FieldType::kIpAddr, false};
+    s.name = ip_field;
+    const uint32_t ip_slot = slots_->Intern(std::move(s));
+    out.pred = MakeHostNameCheck(ip_slot, op->op == Op::kNe, std::move(ids), resolver_);
+    return out;
+  }
 
   if (op->cls == OpInfo::kExists) {
     out.pred = MakeExists(*lhs_id);

@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "rules/ast.hpp"
+#include "rules/host_resolver.hpp"
 #include "rules/program.hpp"
 #include "vigil/rules.hpp"
 
@@ -77,10 +78,17 @@ enum class EventSource : uint8_t {
 
 class Compiler {
  public:
-  // `defs` and `slots` must outlive the compiler.
+  // `defs` and `slots` must outlive the compiler. `resolver` receives the
+  // host names of fd.*ip.name checks (their predicates share it); without
+  // one, such checks are unsupported.
   Compiler(const Definitions& defs, SlotTable* slots, const RuleCompileOptions& options,
-           EventSource event_source = EventSource::kAny)
-      : defs_(defs), slots_(slots), options_(options), event_source_(event_source) {}
+           EventSource event_source = EventSource::kAny,
+           std::shared_ptr<HostResolver> resolver = nullptr)
+      : defs_(defs),
+        slots_(slots),
+        options_(options),
+        event_source_(event_source),
+        resolver_(std::move(resolver)) {}
 
   // Compiles `root`, parsed from source `source`.
   CompiledCondition Compile(const Expr& root, uint32_t source);
@@ -104,6 +112,7 @@ class Compiler {
   SlotTable* slots_;
   const RuleCompileOptions& options_;
   const EventSource event_source_;
+  const std::shared_ptr<HostResolver> resolver_;
 
   // Per Compile() call.
   std::vector<Issue> issues_;

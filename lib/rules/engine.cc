@@ -139,6 +139,13 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
+rules::HostResolverOptions ResolverOptions(const RuleCompileOptions& options) {
+  rules::HostResolverOptions o;
+  o.max_names = options.max_host_names;
+  o.refresh = std::chrono::seconds(std::max<uint32_t>(1, options.host_name_refresh_seconds));
+  return o;
+}
+
 class Builder {
  public:
   Builder(const std::vector<rules::FileText>& files, const RuleCompileOptions& options)
@@ -148,6 +155,7 @@ class Builder {
     diags_ = diags;
     set_ = std::make_unique<RuleSet::Impl>();
     set_->options = options_;
+    set_->resolver = std::make_shared<rules::HostResolver>(ResolverOptions(options_));
     rules::RuleCollection col;
     for (const rules::FileText& f : files_) {
       if (f.content.size() > kMaxFileBytes) {
@@ -337,7 +345,8 @@ class Builder {
     }
     const bool assets = r.source == "assets";
     rules::Compiler compiler(set_->defs, &set_->slots, options_,
-                             assets ? rules::EventSource::kAssets : rules::EventSource::kSyscall);
+                             assets ? rules::EventSource::kAssets : rules::EventSource::kSyscall,
+                             set_->resolver);
     rules::CompiledCondition cc = compiler.Compile(*p.expr, source);
     // A rule sees only its source's events: asset rules asset changes,
     // syscall rules kernel events (even when their evt.type checks allow all).
@@ -477,6 +486,10 @@ const std::vector<RuleDiagnostic>& RuleSet::diagnostics() const { return impl_->
 size_t RuleSet::enabled_count() const { return impl_->enabled; }
 std::vector<EventType> RuleSet::InterestingEventTypes() const { return impl_->interesting; }
 
+bool RuleSet::WaitForHostNames(std::chrono::milliseconds timeout) const {
+  return impl_->resolver->WaitForRound(timeout);
+}
+
 std::string RuleSet::RenderOutput(size_t rule, const Event& event) const {
   if (rule >= impl_->compiled.size()) return {};
   return rules::RenderOutput(impl_->compiled[rule].output, event);
@@ -537,6 +550,8 @@ Result<std::shared_ptr<const RuleSet>> RuleLoader::Compile(const RuleCompileOpti
       if (errors > 1) msg += " (and " + std::to_string(errors - 1) + " more errors)";
       return InvalidArgumentError(std::move(msg));
     }
+    // Only a rule set that is handed out resolves host names.
+    if (options.resolve_host_names) set->resolver->Start();
     return std::shared_ptr<const RuleSet>(new RuleSet(std::move(set)));
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("out of memory while compiling rules");
@@ -630,6 +645,7 @@ void RuleEvaluator::ResetStats() {
 // ---- Filter -------------------------------------------------------------------------
 
 struct Filter::Impl {
+  std::shared_ptr<rules::HostResolver> resolver;
   rules::SlotTable slots;
   std::unique_ptr<rules::Pred> pred;
   bool all_types = true;
@@ -654,7 +670,9 @@ Result<Filter> Filter::Compile(std::string_view condition, const RuleSet* macros
     const rules::Definitions none;
     const rules::Definitions& defs = macros ? macros->impl_->defs : none;
     auto impl = std::make_unique<Impl>();
-    rules::Compiler compiler(defs, &impl->slots, options);
+    impl->resolver = std::make_shared<rules::HostResolver>(ResolverOptions(options));
+    rules::Compiler compiler(defs, &impl->slots, options, rules::EventSource::kAny,
+                             impl->resolver);
     // Source 0 is the condition itself; macros carry their own ids.
     rules::CompiledCondition cc = compiler.Compile(*p.expr, UINT32_MAX);
     for (const Issue& is : cc.issues) {
@@ -669,6 +687,7 @@ Result<Filter> Filter::Compile(std::string_view condition, const RuleSet* macros
     impl->pred = std::move(cc.pred);
     impl->all_types = cc.all_event_types;
     impl->types = cc.event_types;
+    if (options.resolve_host_names) impl->resolver->Start();
     return Filter(std::move(impl));
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("out of memory while compiling a condition");
@@ -688,6 +707,10 @@ bool Filter::Matches(const Event& event) const {
   if (event.context()) en.emplace(*static_cast<const schema::Event*>(event.table()), event.context());
   rules::EvalContext ctx(event, en ? &*en : nullptr, impl_->slots, cache);
   return impl_->pred->Eval(ctx);
+}
+
+bool Filter::WaitForHostNames(std::chrono::milliseconds timeout) const {
+  return impl_->resolver->WaitForRound(timeout);
 }
 
 std::vector<EventType> Filter::EventTypes() const {

@@ -15,6 +15,7 @@
 #include "fields/enrichment.hpp"
 #include "state/users.hpp"
 #include "fields/registry.hpp"
+#include "rules/host_resolver.hpp"
 #include "re2/re2.h"
 #include "vigil/schema/event_generated.h"
 
@@ -264,6 +265,35 @@ class NetPred final : public Pred {
   uint32_t slot_;
   bool negate_;
   std::vector<IpNet> nets_;
+};
+
+class HostNamePred final : public Pred {
+ public:
+  HostNamePred(uint32_t slot, bool negate, std::vector<uint32_t> ids,
+               std::shared_ptr<const HostResolver> resolver)
+      : slot_(slot), negate_(negate), ids_(std::move(ids)), resolver_(std::move(resolver)) {}
+  bool Eval(EvalContext& ctx) const override {
+    const std::string* s = std::get_if<std::string>(&ctx.Get(slot_));
+    if (!s) return false;
+    uint8_t bytes[16], len = 0;
+    if (!ParseIp(*s, bytes, &len)) return false;
+    const Ip16 ip = ToIp16(bytes, len);
+    const std::shared_ptr<const HostResolver::Table> table = resolver_->Snapshot();
+    bool hit = false;
+    for (uint32_t id : ids_) {
+      if (table->Contains(id, ip)) {
+        hit = true;
+        break;
+      }
+    }
+    return negate_ ? !hit : hit;
+  }
+
+ private:
+  uint32_t slot_;
+  bool negate_;
+  std::vector<uint32_t> ids_;
+  std::shared_ptr<const HostResolver> resolver_;
 };
 
 class NumberPred final : public Pred {
@@ -807,6 +837,11 @@ std::optional<IpNet> ParseIpNet(std::string_view s) {
 
 std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet> nets) {
   return std::make_unique<NetPred>(slot, negate, std::move(nets));
+}
+
+std::unique_ptr<Pred> MakeHostNameCheck(uint32_t slot, bool negate, std::vector<uint32_t> ids,
+                                        std::shared_ptr<const HostResolver> resolver) {
+  return std::make_unique<HostNamePred>(slot, negate, std::move(ids), std::move(resolver));
 }
 
 std::vector<Guard> Guards(const Pred& pred) {

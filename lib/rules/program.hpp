@@ -36,6 +36,8 @@ class RE2;
 
 namespace vigil::rules {
 
+class HostResolver;
+
 // What a slot holds.
 struct SlotType {
   FieldType type = FieldType::kString;  // of the value, or of each candidate when `any`
@@ -195,6 +197,12 @@ std::optional<IpNet> ParseIpNet(std::string_view s);
 // `negate`: the slot has an address and none lies in them. Addresses are
 // parsed per evaluation; the networks were parsed once.
 std::unique_ptr<Pred> MakeNetCheck(uint32_t slot, bool negate, std::vector<IpNet> nets);
+// fd.sip.name and the like (Falco's filter-only fields): the IP address in
+// `slot` (fd.sip, ...) is one of the addresses `resolver` currently has for
+// one of the names `ids` (HostResolver::Add); `negate` (`!=`): the slot has
+// an address and it is none of them. Reads one table snapshot per call.
+std::unique_ptr<Pred> MakeHostNameCheck(uint32_t slot, bool negate, std::vector<uint32_t> ids,
+                                        std::shared_ptr<const HostResolver> resolver);
 // Two slots compared at evaluation time (val(), transformers on the right).
 std::unique_ptr<Pred> MakeSlotCompare(uint32_t lhs, Op op, uint32_t rhs);
 

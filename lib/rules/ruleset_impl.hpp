@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rules/compiler.hpp"
+#include "rules/host_resolver.hpp"
 #include "rules/output.hpp"
 #include "rules/program.hpp"
 #include "vigil/rules.hpp"
@@ -23,6 +24,9 @@ struct RuleSet::Impl {
     std::vector<rules::Guard> guards;
   };
 
+  // Host names of fd.*ip.name checks; shared with their predicates. Started
+  // by RuleLoader::Compile once the set is complete.
+  std::shared_ptr<rules::HostResolver> resolver;
   std::vector<RuleInfo> infos;
   std::vector<Compiled> compiled;  // indexed like infos
   std::vector<RuleDiagnostic> diagnostics;

@@ -20,7 +20,7 @@ BROKEN = (
     "- rule: Needs env\n"
     "  desc: d\n"
     "  priority: INFO\n"
-    "  condition: evt.type = execve and evt.buffer contains X\n"
+    "  condition: evt.type = execve and fd.containername contains X\n"
     "  output: y\n"
 )
 
@@ -44,7 +44,7 @@ def test_rules_listing_lenient():
     listing = {r["name"]: r for r in rules.rules()}
     assert listing["Broken"]["state"] == "invalid"
     assert listing["Needs env"]["state"] == "unsupported"
-    assert listing["Needs env"]["missing"] == ["field evt.buffer"]
+    assert listing["Needs env"]["missing"] == ["field fd.containername"]
     assert listing["Needs env"]["line"] == 6
     assert rules.enabled_count == 0
     assert len(rules) == 2

@@ -1,7 +1,10 @@
 // Detection against the live kernel (root): a rule on open() of a unique
 // temporary path fires exactly once for one real open() and its alert names
 // this process and its parent.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -92,6 +95,61 @@ TEST(DetectLive, OpenOfUniquePathAlertsOnce) {
 // A rule on reads of /etc/passwd inside a container, with the capture limited
 // to containers (vigil detect --container-only): the alert carries the real
 // podman container's id, name and image; the host's own read does not alert.
+// fd.sip.name: a real connect() to 127.0.0.1 matches `localhost` once the
+// rule set has resolved it (through /etc/hosts); the field renders <NA>.
+TEST(DetectLive, ConnectToLocalhostMatchesHostName) {
+  VIGIL_REQUIRE_ROOT();
+  int srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(srv, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(srv, 4), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(getsockname(srv, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const std::string port = std::to_string(ntohs(sa.sin_port));
+
+  RuleLoader loader;
+  loader.AddString("live.yaml",
+                   "- rule: To localhost\n"
+                   "  desc: test\n"
+                   "  condition: evt.type = connect and fd.sip.name = localhost and fd.sport = " +
+                       port +
+                       "\n"
+                       "  output: \"to %fd.sip.name %fd.sip\"\n"
+                       "  priority: NOTICE\n"
+                       "- rule: Not to localhost\n"
+                       "  desc: test\n"
+                       "  condition: evt.type = connect and fd.sip.name != localhost and "
+                       "fd.sport = " +
+                       port +
+                       "\n"
+                       "  output: x\n"
+                       "  priority: NOTICE\n");
+  auto rules = loader.Compile();
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  ASSERT_TRUE((*rules)->WaitForHostNames(std::chrono::seconds(20)));
+
+  CaptureOptions base;
+  base.exclude_self = false;  // the test process itself connects
+  auto cap = Capture::OpenLive(CaptureOptionsFor(**rules, base));
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  std::vector<Alert> alerts;
+  Detector det(*rules, {}, [&](const Alert& a) { alerts.push_back(a); });
+
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  close(c);
+  close(srv);
+  auto n = det.Run(**cap, std::chrono::milliseconds(1500));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_name, "To localhost");
+  EXPECT_EQ(alerts[0].output, "to <NA> 127.0.0.1");
+}
+
 TEST(DetectLive, ContainerAlertCarriesTheContainer) {
   VIGIL_REQUIRE_ROOT();
   if (!testing::PodmanReady()) {

@@ -281,9 +281,9 @@ TEST_F(RulesEval, CompileErrors) {
   EXPECT_EQ(Err("evt.is_open_read = yes"),
             "condition:1:20: expected true or false for evt.is_open_read, found 'yes'");
   EXPECT_EQ(Err("proc.nmae = x"), "condition:1:1: unknown field 'proc.nmae'");
-  EXPECT_EQ(Err("evt.buffer contains X"),
-            "condition:1:1: field 'evt.buffer' is a Falco field vigil does not provide (vigil "
-            "lacks field evt.buffer)");
+  EXPECT_EQ(Err("fd.containername contains X"),
+            "condition:1:1: field 'fd.containername' is a Falco field vigil does not provide "
+            "(vigil lacks field fd.containername)");
   EXPECT_EQ(Err("tolower(fd.num) = 1"),
             "condition:1:1: tolower() needs a string field; fd.num is int64");
   EXPECT_EQ(Err("proc.name regex '('"),

@@ -285,8 +285,8 @@ TEST_F(RuleFiles, UnsupportedRulesSayWhatIsMissing) {
 - rule: Env
   desc: d
   condition: >
-    evt.type = execve and evt.buffer contains HTTP_PROXY
-    and not never_true and fd.sip.name in ("example.com")
+    evt.type = execve and fd.containername contains HTTP_PROXY
+    and not never_true and fd.uid in ("example.com")
   output: o
   priority: INFO
 - rule: Sendto
@@ -304,16 +304,17 @@ TEST_F(RuleFiles, UnsupportedRulesSayWhatIsMissing) {
   const auto& rs = *l.rules;
   const RuleInfo* env = Find(*rs, "Env");
   EXPECT_EQ(env->state, RuleState::kUnsupported);
-  EXPECT_EQ(env->missing, (std::vector<std::string>{"field evt.buffer", "field fd.sip.name"}));
-  EXPECT_EQ(env->reason, "vigil lacks field evt.buffer; field fd.sip.name");
+  EXPECT_EQ(env->missing,
+            (std::vector<std::string>{"field fd.containername", "field fd.uid"}));
+  EXPECT_EQ(env->reason, "vigil lacks field fd.containername; field fd.uid");
   const RuleInfo* sendto = Find(*rs, "Sendto");
   EXPECT_EQ(sendto->missing, (std::vector<std::string>{"evt.type sendto", "evt.type sendmsg"}));
   const RuleInfo* mixed = Find(*rs, "Mixed");
   EXPECT_EQ(mixed->state, RuleState::kEnabled) << mixed->reason;
   EXPECT_EQ(mixed->event_types, std::vector<EventType>{EventType::kConnect});
   EXPECT_EQ(Joined(l.diagnostics),
-            "r.yaml:4:3: warning: rule 'Env': not loaded: vigil lacks field evt.buffer; field "
-            "fd.sip.name\n"
+            "r.yaml:4:3: warning: rule 'Env': not loaded: vigil lacks field fd.containername; "
+            "field fd.uid\n"
             "r.yaml:11:3: warning: rule 'Sendto': not loaded: vigil lacks evt.type sendto; "
             "evt.type sendmsg\n");
 }
