@@ -565,6 +565,12 @@ std::optional<uint32_t> Compiler::ResolveValue(const ValueExpr& v, uint32_t sour
   return slots_->Intern(std::move(s));
 }
 
+bool Compiler::OperandItems(const Expr& e, bool is_set, uint32_t source, std::vector<Literal>* out) {
+  if (is_set) return ExpandList(e, source, out);
+  out->push_back(e.value);
+  return true;
+}
+
 bool Compiler::ExpandList(const Expr& e, uint32_t source, std::vector<Literal>* out) {
   auto add_list = [&](const ListDef& l, const Pos& pos) {
     for (const std::string& raw : l.items) out->push_back(ItemLiteral(raw, pos));
@@ -665,11 +671,7 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
       return out;
     }
     std::vector<Literal> items;
-    if (op->cls == OpInfo::kSet) {
-      if (!ExpandList(e, source, &items)) return out;
-    } else {
-      items.push_back(e.value);
-    }
+    if (!OperandItems(e, op->cls == OpInfo::kSet, source, &items)) return out;
     std::vector<uint32_t> ids;
     for (const Literal& item : items) {
       auto id = resolver_->Add(item.value);
@@ -754,11 +756,7 @@ Compiler::Node Compiler::CompileCheck(const Expr& e, uint32_t source) {
       return out;
     }
     std::vector<Literal> items;
-    if (op->cls == OpInfo::kSet) {
-      if (!ExpandList(e, source, &items)) return out;
-    } else {
-      items.push_back(e.value);
-    }
+    if (!OperandItems(e, op->cls == OpInfo::kSet, source, &items)) return out;
     std::vector<IpNet> nets;
     bool ok = true;
     for (const Literal& item : items) {

@@ -104,6 +104,9 @@ class Compiler {
   // The items of a list literal (bare items naming lists expanded) or of a
   // list reference; false after reporting an issue.
   bool ExpandList(const Expr& e, uint32_t source, std::vector<Literal>* out);
+  // The right-hand constants of a check: the list's items for a set
+  // operator (`in`), else the one value.
+  bool OperandItems(const Expr& e, bool is_set, uint32_t source, std::vector<Literal>* out);
 
   void AddIssue(Issue::Kind kind, uint32_t source, const Pos& pos, std::string message,
                 std::string missing = {});

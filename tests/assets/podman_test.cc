@@ -68,6 +68,25 @@ class ContainerAssets : public ::testing::Test {
   uint32_t pid_ = 0;
 };
 
+// The host's containers table, and lookups in it.
+AssetTable HostContainers() {
+  auto a = Assets::OpenHost();
+  if (!a.ok()) {
+    AssetTable t;
+    t.status = a.status();
+    return t;
+  }
+  return (*a)->Collect("containers");
+}
+const std::vector<AssetValue>* RowWithId(const AssetTable& t, const std::string& id) {
+  for (const auto& r : t.rows)
+    if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("id"))]) == id) return &r;
+  return nullptr;
+}
+std::string Cell(const AssetTable& t, const std::vector<AssetValue>& row, const char* col) {
+  return AssetValueToString(row[static_cast<size_t>(t.ColumnIndex(col))]);
+}
+
 TEST_F(ContainerAssets, ReportsTheContainersOwnSystem) {
   auto a = Assets::OpenContainer(pid_);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -130,19 +149,11 @@ TEST_F(ContainerAssets, ContainersTableShowsOptionsAsStarted) {
   ASSERT_EQ(rc, 0) << out;
   const std::string priv_id = out;
 
-  auto a = Assets::OpenHost();
-  ASSERT_TRUE(a.ok());
-  AssetTable t = (*a)->Collect("containers");
+  AssetTable t = HostContainers();
   cleanup();
   ASSERT_TRUE(t.status.ok()) << t.status.ToString();
-  auto row_of = [&](const std::string& id) -> const std::vector<AssetValue>* {
-    for (const auto& r : t.rows)
-      if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("id"))]) == id) return &r;
-    return nullptr;
-  };
-  auto cell = [&](const std::vector<AssetValue>* r, const char* col) {
-    return AssetValueToString((*r)[static_cast<size_t>(t.ColumnIndex(col))]);
-  };
+  auto row_of = [&](const std::string& id) { return RowWithId(t, id); };
+  auto cell = [&](const std::vector<AssetValue>* r, const char* col) { return Cell(t, *r, col); };
   const auto* l = row_of(limited_id);
   const auto* p = row_of(priv_id);
   ASSERT_NE(l, nullptr) << "container " << limited_id << " missing";
@@ -198,19 +209,11 @@ TEST_F(ContainerAssets, ContainersTableListsContainersWithoutAProcess) {
   const std::string exited_id = Sh("podman inspect -f '{{.Id}}' " + exited);
   const std::string podman_status = Sh("podman inspect -f '{{.State.Status}}' " + created);
 
-  auto a = Assets::OpenHost();
-  ASSERT_TRUE(a.ok());
-  AssetTable t = (*a)->Collect("containers");
+  AssetTable t = HostContainers();
   cleanup();
   ASSERT_TRUE(t.status.ok()) << t.status.ToString();
-  auto row_of = [&](const std::string& id) -> const std::vector<AssetValue>* {
-    for (const auto& r : t.rows)
-      if (AssetValueToString(r[static_cast<size_t>(t.ColumnIndex("id"))]) == id) return &r;
-    return nullptr;
-  };
-  auto cell = [&](const std::vector<AssetValue>* r, const char* col) {
-    return AssetValueToString((*r)[static_cast<size_t>(t.ColumnIndex(col))]);
-  };
+  auto row_of = [&](const std::string& id) { return RowWithId(t, id); };
+  auto cell = [&](const std::vector<AssetValue>* r, const char* col) { return Cell(t, *r, col); };
   const auto* c = row_of(created_id);
   ASSERT_NE(c, nullptr) << "created container " << created_id << " missing";
   EXPECT_EQ(cell(c, "name"), created);
