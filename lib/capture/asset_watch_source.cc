@@ -75,8 +75,8 @@ Result<std::unique_ptr<AssetWatchSource>> AssetWatchSource::Open(const AssetWatc
   std::unique_ptr<AssetWatchSource> w(new AssetWatchSource());
   w->opts_ = opts;
   if (w->opts_.tables.empty()) {
+    const std::vector<std::string> diffed = AssetDiffTables();
     for (const AssetTableInfo& t : AssetTables()) {
-      const auto diffed = AssetDiffTables();
       if (!t.on_demand && std::binary_search(diffed.begin(), diffed.end(), t.name))
         w->opts_.tables.push_back(t.name);
     }
@@ -137,6 +137,7 @@ void AssetWatchSource::Queue(const std::vector<AssetChange>& changes) {
       }
       queue_.push_back(AssetChangeEventBytes(c, assets_->target(), mono, opts_.wall_minus_mono_ns));
     }
+    queued_.store(queue_.size(), std::memory_order_release);
     notify = notify_;
   }
   cv_.notify_all();
@@ -144,10 +145,16 @@ void AssetWatchSource::Queue(const std::vector<AssetChange>& changes) {
 }
 
 std::optional<SourceItem> AssetWatchSource::TryNext() {
+  if (queued_.load(std::memory_order_acquire) == 0) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
+  return PopLocked();
+}
+
+std::optional<SourceItem> AssetWatchSource::PopLocked() {
   if (queue_.empty()) return std::nullopt;
   current_ = std::move(queue_.front());
   queue_.pop_front();
+  queued_.store(queue_.size(), std::memory_order_release);
   return ItemOf(current_);
 }
 
@@ -156,10 +163,7 @@ Result<std::optional<SourceItem>> AssetWatchSource::Next(
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_until(lock, deadline, [this] { return !queue_.empty() || woken_ || stopping_; });
   woken_ = false;
-  if (queue_.empty()) return std::optional<SourceItem>();
-  current_ = std::move(queue_.front());
-  queue_.pop_front();
-  return std::optional<SourceItem>(ItemOf(current_));
+  return PopLocked();
 }
 
 void AssetWatchSource::Wake() {

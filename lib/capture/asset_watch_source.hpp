@@ -69,6 +69,8 @@ class AssetWatchSource : public Source {
   void Run();
   std::vector<AssetTable> Look();
   void Queue(const std::vector<AssetChange>& changes);
+  // The oldest queued change into current_; mu_ held.
+  std::optional<SourceItem> PopLocked();
 
   AssetWatchOptions opts_;
   std::unique_ptr<Assets> assets_;
@@ -81,6 +83,9 @@ class AssetWatchSource : public Source {
   bool stopping_ = false;
   bool woken_ = false;
   std::atomic<uint64_t> looks_{0}, dropped_{0};
+  // queue_.size(), readable without the lock: TryNext() runs before every
+  // kernel event of a merged capture and must not take a mutex for nothing.
+  std::atomic<size_t> queued_{0};
   std::thread thread_;
 };
 

@@ -102,6 +102,29 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// The capture behind `vigil capture` and `vigil detect`: the stop signals
+// are installed first (a signal during the slow eBPF load still stops
+// cleanly), then the recording at `read_path` or the live kernel is opened;
+// kernel features that are missing are warned about, and stdout is buffered.
+vigil::Result<std::unique_ptr<vigil::Capture>> OpenForOutput(const std::string& read_path,
+                                                             const vigil::CaptureOptions& opts) {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as a write error
+  const bool replay = !read_path.empty();
+  auto cap = replay ? vigil::Capture::OpenRecording(read_path, opts) : vigil::Capture::OpenLive(opts);
+  if (cap.ok() && !replay) {
+    for (const std::string& u : (*cap)->features().unavailable)
+      fprintf(stderr, "vigil: warning: unavailable: %s\n", u.c_str());
+  }
+  static char buffer[1 << 16];
+  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+  return cap;
+}
+
 int UsageError(const std::string& message) {
   fprintf(stderr, "vigil: %s\n\n%s", message.c_str(), kUsage);
   return 1;
@@ -261,26 +284,9 @@ int Capture(int argc, char** argv) {
   opts.write_path = args.write_path;
   SetAssetInterval(args.asset_interval_s, &opts);
 
-  // Before opening: a signal during the (slow) eBPF load still stops cleanly.
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as a write error
-
-  const bool replay = !args.read_path.empty();
-  auto cap = replay ? vigil::Capture::OpenRecording(args.read_path, opts)
-                    : vigil::Capture::OpenLive(opts);
+  auto cap = OpenForOutput(args.read_path, opts);
   if (!cap.ok()) return Fail(cap.status().ToString());
   vigil::Capture& capture = **cap;
-  if (!replay) {
-    for (const std::string& u : capture.features().unavailable)
-      fprintf(stderr, "vigil: warning: unavailable: %s\n", u.c_str());
-  }
-
-  static char buffer[1 << 16];
-  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
 
   const auto deadline = DeadlineAfter(args.duration_s);
   int rc = 0;
@@ -428,25 +434,9 @@ int Detect(int argc, char** argv) {
   SetAssetInterval(args.asset_interval_s, &base);
   const vigil::CaptureOptions opts = vigil::CaptureOptionsFor(*rules, base);
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  const bool replay = !args.read_path.empty();
-  auto cap = replay ? vigil::Capture::OpenRecording(args.read_path, opts)
-                    : vigil::Capture::OpenLive(opts);
+  auto cap = OpenForOutput(args.read_path, opts);
   if (!cap.ok()) return Fail(cap.status().ToString());
   vigil::Capture& capture = **cap;
-  if (!replay) {
-    for (const std::string& u : capture.features().unavailable)
-      fprintf(stderr, "vigil: warning: unavailable: %s\n", u.c_str());
-  }
-
-  static char buffer[1 << 16];
-  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
   vigil::AlertJsonOptions json;
   json.vigil_fields = args.vigil_fields;
   int rc = 0;

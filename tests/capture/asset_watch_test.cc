@@ -141,8 +141,11 @@ TEST(AssetWatchLive, DefaultRulesAlertOnANewWildcardListenerAmidKernelEvents) {
   EXPECT_TRUE(port_alert(wildcard.port())) << "no alert for the wildcard listener";
   // The loopback listener is a change too, but not one the rule reports.
   EXPECT_FALSE(port_alert(loopback.port()));
-  for (const Alert& a : alerts)
-    if (a.rule_name == "New listening port on every interface") EXPECT_EQ(a.source, "assets");
+  for (const Alert& a : alerts) {
+    if (a.rule_name == "New listening port on every interface") {
+      EXPECT_EQ(a.source, "assets");
+    }
+  }
 }
 
 }  // namespace

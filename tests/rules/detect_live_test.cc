@@ -152,11 +152,7 @@ TEST(DetectLive, ConnectToLocalhostMatchesHostName) {
 
 TEST(DetectLive, ContainerAlertCarriesTheContainer) {
   VIGIL_REQUIRE_ROOT();
-  if (!testing::PodmanReady()) {
-    const char* ci = getenv("CI");
-    if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
-    GTEST_SKIP() << "podman is not usable here";
-  }
+  VIGIL_REQUIRE_PODMAN();
   const std::string name = "vigil-detect-" + std::to_string(getpid());
   testing::Shell("podman rm -f " + name + " >/dev/null 2>&1");
 
@@ -238,13 +234,9 @@ TEST(DetectLive, FalcoRulesOnDupAndPacketSocketInAContainer) {
   const std::string rules_file = std::string(VIGIL_SOURCE_DIR) +
                                  "/../shared/compat/falco/current/falco_rules.yaml";
   if (access(rules_file.c_str(), R_OK) != 0) GTEST_SKIP() << rules_file << " is absent";
-  if (!testing::PodmanReady()) {
-    const char* ci = getenv("CI");
-    if (ci && std::string(ci) == "true") FAIL() << "podman is not usable here";
-    GTEST_SKIP() << "podman is not usable here";
-  }
+  VIGIL_REQUIRE_PODMAN();
   RuleLoader loader;
-  loader.AddFile(rules_file);
+  ASSERT_TRUE(loader.AddFile(rules_file).ok());
   auto rules = loader.Compile();
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   CaptureOptions base;
