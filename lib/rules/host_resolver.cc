@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace vigil::rules {
@@ -21,6 +23,8 @@ struct Batch {
   std::vector<gaicb> cbs;
   std::vector<gaicb*> list;
   std::vector<bool> collected;
+  // When every request was first seen done (see ReapOrphans).
+  std::optional<std::chrono::steady_clock::time_point> done_since;
 
   ~Batch() {
     for (gaicb& cb : cbs)
@@ -33,10 +37,13 @@ struct Batch {
   }
 };
 
-// Batches whose requests could not be cancelled when their resolver stopped.
-// Process-wide on purpose: the resolver that submitted them is gone, and
-// glibc may still write into them. Freed by the next resolver that stops or
-// finishes a round, once done; never destroyed (reachable at exit).
+// Every submitted batch ends here, not in a destructor: glibc's helper
+// thread publishes a request's result (what gai_error reads) before it has
+// finished with the request, so a batch is freed only after it has been
+// seen done for a grace period (freeing it at once crashed, rarely, under
+// ASan). Process-wide on purpose: the resolver that submitted a batch may
+// be gone. Freed by a later round or stop of any resolver; never destroyed
+// itself (reachable at exit).
 std::mutex& OrphansMu() {
   static auto* mu = new std::mutex;
   return *mu;
@@ -46,9 +53,15 @@ std::vector<std::unique_ptr<Batch>>& Orphans() {
   return *v;
 }
 void ReapOrphans(std::unique_ptr<Batch> add = nullptr) {
+  constexpr auto kGrace = std::chrono::seconds(1);
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(OrphansMu());
   auto& v = Orphans();
-  std::erase_if(v, [](const std::unique_ptr<Batch>& b) { return b->AllDone(); });
+  std::erase_if(v, [&](const std::unique_ptr<Batch>& b) {
+    if (!b->AllDone()) return false;
+    if (!b->done_since) b->done_since = now;
+    return now - *b->done_since >= kGrace;
+  });
   if (add) v.push_back(std::move(add));
 }
 
@@ -213,7 +226,7 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       // EAI_AGAIN/EAI_MEMORY: the names keep their previous addresses. Some
       // requests may have been queued: cancel them, orphan what glibc owns.
       for (gaicb* cb : batch->list) gai_cancel(cb);
-      if (!batch->AllDone()) ReapOrphans(std::move(batch));
+      ReapOrphans(std::move(batch));
       continue;
     }
     const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
@@ -260,7 +273,7 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       }
       if (stop || std::chrono::steady_clock::now() >= deadline) {
         for (gaicb* cb : batch->list) gai_cancel(cb);
-        if (!batch->AllDone()) ReapOrphans(std::move(batch));  // glibc still owns some
+        ReapOrphans(std::move(batch));  // glibc may still own some
         if (stop) return false;
         break;
       }
@@ -270,6 +283,7 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       ts.tv_nsec = static_cast<long>(slice.count() % 1000000000);
       gai_suspend(waiting.data(), static_cast<int>(waiting.size()), &ts);
     }
+    if (batch) ReapOrphans(std::move(batch));  // done: freed after the grace period
   }
   return true;
 }
