@@ -328,6 +328,12 @@ py::dict DiagDict(const vigil::RuleDiagnostic& d) {
   throw py::error_already_set();
 }
 
+// A non-negative timeout in seconds (Python's float convention).
+std::chrono::milliseconds SecondsToMs(double s) {
+  if (!(s >= 0) || s > 86400.0 * 365) throw py::value_error("timeout must be 0 to one year");
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
 class PyRules {
  public:
   PyRules(std::shared_ptr<const vigil::RuleSet> set) : set_(std::move(set)) {}
@@ -389,6 +395,10 @@ class PyRules {
     return out;
   }
   const std::shared_ptr<const vigil::RuleSet>& set() const { return set_; }
+  bool WaitForHostNames(double timeout_s) const {
+    py::gil_scoped_release release;  // DNS may take seconds
+    return set_->WaitForHostNames(SecondsToMs(timeout_s));
+  }
 
  private:
   std::shared_ptr<const vigil::RuleSet> set_;
@@ -565,6 +575,10 @@ class PyFilter {
     f_.emplace(std::move(*f));
   }
   bool Matches(const PyEvent& ev) const { return f_->Matches(ev.event()); }
+  bool WaitForHostNames(double timeout_s) const {
+    py::gil_scoped_release release;
+    return f_->WaitForHostNames(SecondsToMs(timeout_s));
+  }
   py::list EventTypes() const {
     py::list l;
     for (auto t : f_->EventTypes()) l.append(Str(vigil::EventTypeName(t)));
@@ -579,7 +593,8 @@ vigil::CaptureOptions MakeOptions(const std::optional<std::string>& events,
                                   const std::vector<uint32_t>& exclude_pids, bool exclude_self,
                                   bool container_only, uint32_t ring_buffer_bytes_per_cpu,
                                   uint32_t max_processes, uint32_t max_containers,
-                                  const std::string& write_path, double asset_interval = 0) {
+                                  const std::string& write_path, double asset_interval = 0,
+                                  uint32_t payload_bytes = 0) {
   vigil::CaptureOptions o;
   if (events && !events->empty()) {
     auto types = vigil::ParseEventTypes(*events);
@@ -593,6 +608,10 @@ vigil::CaptureOptions MakeOptions(const std::optional<std::string>& events,
   if (max_processes) o.max_processes = max_processes;
   if (max_containers) o.max_containers = max_containers;
   o.write_path = write_path;
+  if (payload_bytes > vigil::CaptureOptions::kMaxPayloadBytes)
+    throw py::value_error("payload_bytes must be at most " +
+                          std::to_string(vigil::CaptureOptions::kMaxPayloadBytes));
+  o.payload_bytes = payload_bytes;
   if (asset_interval < 0) throw py::value_error("asset_interval must not be negative");
   if (asset_interval > 0)
     o.asset_watch_interval = std::chrono::milliseconds(
@@ -767,11 +786,11 @@ PYBIND11_MODULE(_vigil, m) {
           [](std::optional<std::string> events, std::vector<uint32_t> exclude_pids,
              bool exclude_self, bool container_only, uint32_t ring_buffer_bytes_per_cpu,
              uint32_t max_processes, uint32_t max_containers, std::string write_path,
-             const PyRules* rules, double asset_interval) {
+             const PyRules* rules, double asset_interval, uint32_t payload_bytes) {
             vigil::CaptureOptions o =
                 MakeOptions(events, exclude_pids, exclude_self, container_only,
                             ring_buffer_bytes_per_cpu, max_processes, max_containers, write_path,
-                            asset_interval);
+                            asset_interval, payload_bytes);
             if (rules && o.events.empty()) o = vigil::CaptureOptionsFor(*rules->set(), o);
             std::optional<vigil::Result<std::unique_ptr<vigil::Capture>>> cap;
             {
@@ -784,7 +803,8 @@ PYBIND11_MODULE(_vigil, m) {
           py::arg("exclude_self") = true, py::arg("container_only") = false,
           py::arg("ring_buffer_bytes_per_cpu") = 0, py::arg("max_processes") = 0,
           py::arg("max_containers") = 0, py::arg("write_path") = "",
-          py::arg("rules") = nullptr, py::arg("asset_interval") = 0.0)
+          py::arg("rules") = nullptr, py::arg("asset_interval") = 0.0,
+          py::arg("payload_bytes") = 0)
       .def_static(
           "open_recording",
           [](std::string path, std::optional<std::string> events, const PyRules* rules) {
@@ -816,7 +836,8 @@ PYBIND11_MODULE(_vigil, m) {
       .def("rules", &PyRules::Rules)
       .def("diagnostics", &PyRules::Diagnostics)
       .def_property_readonly("enabled_count", &PyRules::enabled_count)
-      .def("capture_events", &PyRules::capture_events);
+      .def("capture_events", &PyRules::capture_events)
+      .def("wait_for_host_names", &PyRules::WaitForHostNames, py::arg("timeout"));
 
   py::class_<PyAlert>(m, "Alert", "One alert (an immutable copy).")
       .def_property_readonly("rule", &PyAlert::rule)
@@ -899,5 +920,6 @@ PYBIND11_MODULE(_vigil, m) {
       .def(py::init<const std::string&, const PyRules*>(), py::arg("condition"),
            py::arg("rules") = nullptr)
       .def("matches", &PyFilter::Matches, py::arg("event"))
-      .def("event_types", &PyFilter::EventTypes);
+      .def("event_types", &PyFilter::EventTypes)
+      .def("wait_for_host_names", &PyFilter::WaitForHostNames, py::arg("timeout"));
 }

@@ -55,6 +55,12 @@ struct CaptureOptions {
   uint32_t ring_buffer_bytes_per_cpu = 4u << 20;
   // Max events the caller's thread takes out of the kernel per batch.
   uint32_t max_batch = 4096;
+  // The kernel batches wake-ups (one per quarter ring of data, so that a
+  // busy workload does not pay for one per event); in between, the reader
+  // looks at the rings every `poll_interval`. This bounds how long a quiet
+  // stream's event waits before delivery (the alert latency: p99 just above
+  // the interval). Each look costs the reader one epoll_wait; 1 ms minimum.
+  std::chrono::milliseconds poll_interval{5};
   // Hard caps of the state tables; the oldest exited entries go first.
   uint32_t max_processes = 32768;
   uint32_t max_containers = 1024;
@@ -73,6 +79,14 @@ struct CaptureOptions {
   // more program and ~200 ns per captured syscall; a fallback, and for tests).
   enum class SyscallArgs : uint8_t { kAuto = 0, kEntryPrograms = 1 };
   SyscallArgs syscall_args = SyscallArgs::kAuto;
+  // How many leading bytes of each sendto/sendmsg/recvfrom/recvmsg payload
+  // an event keeps (the field evt.buffer), at most kMaxPayloadBytes. 0 by
+  // default: payloads are the workload's data (credentials, tokens, personal
+  // data) and stay out of events, recordings and alerts unless asked for.
+  // CaptureOptionsFor(rules) sets kMaxPayloadBytes when a rule reads
+  // evt.buffer.
+  static constexpr uint32_t kMaxPayloadBytes = 127;
+  uint32_t payload_bytes = 0;
   // Asset changes as events (EventType::kAssetChange, rule source
   // "assets"): when `events` holds kAssetChange, a live capture inventories
   // the host's asset tables when it opens (the baseline) and then every

@@ -30,6 +30,7 @@ enum class EventType : uint16_t {
   kOpen = 10, kUnlink = 11, kRename = 12, kChmod = 13, kChown = 14, kMkdir = 15,
   kLink = 16, kSymlink = 17, kTruncate = 18, kDup = 19,
   kConnect = 30, kAccept = 31, kBind = 32, kListen = 33, kSocket = 34,
+  kSendto = 35, kRecvfrom = 36,  // per packet: not in DefaultEventTypes()
   kSetUid = 40, kSetGid = 41, kCapset = 42,
   kSetns = 50, kUnshare = 51, kMount = 52, kUmount = 53, kPivotRoot = 54, kChroot = 55,
   kModuleLoad = 60, kModuleDelete = 61, kBpfProgLoad = 62,
@@ -51,7 +52,8 @@ VIGIL_EXPORT std::string_view EventCategoryName(EventCategory c);   // "process"
 VIGIL_EXPORT EventCategory CategoryOf(EventType type);
 VIGIL_EXPORT const std::vector<EventType>& AllEventTypes();
 // The set `vigil capture` uses when none is given: every kernel event type
-// (asset changes are asked for by name: they start periodic inventories).
+// but the per-packet ones (sendto, recvfrom: asked for by name or by rules,
+// as asset changes are, which start periodic inventories).
 VIGIL_EXPORT const std::vector<EventType>& DefaultEventTypes();
 // True for the types the kernel reports (every type but kAssetChange).
 VIGIL_EXPORT bool IsKernelEventType(EventType type);

@@ -146,9 +146,14 @@ class VIGIL_EXPORT RuleSet {
   size_t enabled_count() const;
 
   // The event types some enabled rule can match, sorted: pass them to
-  // CaptureOptions::events. Every type when an enabled rule's condition does
-  // not constrain evt.type; empty when no rule is enabled.
+  // CaptureOptions::events. DefaultEventTypes() (or more) when an enabled
+  // rule's condition does not constrain evt.type: such a rule is evaluated on
+  // every event captured, but the per-packet types (sendto, recvfrom) are
+  // captured only for rules that name them. Empty when no rule is enabled.
   std::vector<EventType> InterestingEventTypes() const;
+  // True when an enabled rule reads evt.buffer (in its condition or output):
+  // the capture must keep payload bytes (CaptureOptions::payload_bytes).
+  bool ReadsPayload() const;
 
   // The rule's output template with each %field replaced by its value for
   // `event` ("<NA>" when the field does not apply or is not known to vigil).

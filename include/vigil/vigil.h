@@ -130,6 +130,8 @@ typedef uint16_t vigil_event_type;
 #define VIGIL_EVENT_BIND 32
 #define VIGIL_EVENT_LISTEN 33
 #define VIGIL_EVENT_SOCKET 34
+#define VIGIL_EVENT_SENDTO 35   /* sendto, sendmsg (per packet: asked for by name) */
+#define VIGIL_EVENT_RECVFROM 36 /* recvfrom, recvmsg */
 #define VIGIL_EVENT_SETUID 40
 #define VIGIL_EVENT_SETGID 41
 #define VIGIL_EVENT_CAPSET 42
@@ -217,6 +219,11 @@ struct vigil_capture_opts {
    * capture's own at nice 19; 0 = 60000. Each changed row (a new user,
    * listening port, package, ...) is one event. */
   uint32_t asset_watch_interval_ms;
+  /* sendto/recvfrom events (VIGIL_EVENT_SENDTO/RECVFROM): how many leading
+   * payload bytes to keep (evt.buffer), at most 127 (larger is -EINVAL).
+   * Default 0: payloads are the workload's data. `rules` raise it to 127
+   * when a rule reads evt.buffer. */
+  uint32_t payload_bytes;
 };
 
 /** @brief Starts a live capture (loads and attaches eBPF programs).
@@ -528,6 +535,13 @@ struct vigil_rule_info {
 /** @brief Describes rule `index`. @return 0, -ERANGE, -EINVAL. */
 VIGIL_API int vigil_rules_get_info(const vigil_rules *rules, size_t index,
                                    struct vigil_rule_info *out);
+/** @brief Waits until every host name of the rules' fd.sip.name /
+ *  fd.cip.name / fd.lip.name / fd.rip.name checks was looked up once (the
+ *  rule set resolves them in the background after compiling; until then a
+ *  name matches no address). See vigil::RuleSet::WaitForHostNames.
+ *  @return 0 when done (at once without host names), -ETIMEDOUT after
+ *  `timeout_ms`, -EINVAL for NULL. */
+VIGIL_API int vigil_rules_wait_for_host_names(const vigil_rules *rules, uint32_t timeout_ms);
 /** @brief Destroys the caller's reference. Ignores NULL, sets *rules to NULL. */
 VIGIL_API void vigil_rules_destroy(vigil_rules **rules);
 
@@ -664,6 +678,9 @@ VIGIL_API int vigil_filter_compile(const char *condition, const vigil_rules *mac
                                    vigil_filter **out);
 /** @brief 1 if the event matches, 0 if not, negative on error. Thread-safe. */
 VIGIL_API int vigil_filter_matches(const vigil_filter *filter, const vigil_event *ev);
+/** @brief As vigil_rules_wait_for_host_names, for a filter's own host names.
+ *  @return 0, -ETIMEDOUT, -EINVAL. */
+VIGIL_API int vigil_filter_wait_for_host_names(const vigil_filter *filter, uint32_t timeout_ms);
 VIGIL_API void vigil_filter_destroy(vigil_filter **filter);
 
 /* ---- assets ----------------------------------------------------------------------- */

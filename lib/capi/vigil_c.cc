@@ -66,6 +66,8 @@ VIGIL_CHECK_TYPE(VIGIL_EVENT_ASSET_CHANGE, kAssetChange);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_DUP, kDup);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_SOCKET, kSocket);
 VIGIL_CHECK_TYPE(VIGIL_EVENT_USERFAULTFD, kUserfaultfd);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_SENDTO, kSendto);
+VIGIL_CHECK_TYPE(VIGIL_EVENT_RECVFROM, kRecvfrom);
 #undef VIGIL_CHECK_TYPE
 static_assert(VIGIL_CATEGORY_TAMPER == static_cast<int>(vigil::EventCategory::kTamper));
 static_assert(VIGIL_CATEGORY_COUNT == vigil::kEventCategoryCount);
@@ -153,6 +155,11 @@ int ToOptions(const vigil_capture_opts* o, vigil::CaptureOptions* out) {
   if (const char* w = VIGIL_GET(o, write_path, nullptr)) out->write_path = w;
   if (uint32_t v = VIGIL_GET(o, asset_watch_interval_ms, 0u))
     out->asset_watch_interval = std::chrono::milliseconds(v);
+  out->payload_bytes = VIGIL_GET(o, payload_bytes, 0u);
+  if (out->payload_bytes > vigil::CaptureOptions::kMaxPayloadBytes)
+    return Fail(-EINVAL, "vigil_capture_opts: payload_bytes " +
+                             std::to_string(out->payload_bytes) + " is more than " +
+                             std::to_string(vigil::CaptureOptions::kMaxPayloadBytes));
   const vigil_rules* rules = VIGIL_GET(o, rules, nullptr);
   if (rules && out->events.empty()) *out = vigil::CaptureOptionsFor(*rules->set, *out);
   return 0;
@@ -554,6 +561,17 @@ struct vigil_filter {
 
 namespace {
 
+// vigil_rules_/vigil_filter_wait_for_host_names: `obj` is a RuleSet or a Filter.
+template <typename T>
+int WaitForHostNames(const T* obj, uint32_t timeout_ms, const char* fn) {
+  return Guard(-EFAULT, fn, [&]() -> int {
+    if (!obj) return Fail(-EINVAL, std::string(fn) + ": NULL argument");
+    if (obj->WaitForHostNames(std::chrono::milliseconds(timeout_ms))) return 0;
+    return Fail(-ETIMEDOUT, std::string(fn) + ": not every host name was looked up within " +
+                                std::to_string(timeout_ms) + " ms");
+  });
+}
+
 char* DupString(const std::string& s, const char* fn) {
   char* out = static_cast<char*>(std::malloc(s.size() + 1));
   if (!out) {
@@ -682,6 +700,10 @@ void vigil_rules_loader_destroy(vigil_rules_loader** ld) {
 size_t vigil_rules_count(const vigil_rules* rules) { return rules ? rules->set->rules().size() : 0; }
 size_t vigil_rules_enabled_count(const vigil_rules* rules) {
   return rules ? rules->set->enabled_count() : 0;
+}
+
+int vigil_rules_wait_for_host_names(const vigil_rules* rules, uint32_t timeout_ms) {
+  return WaitForHostNames(rules ? rules->set.get() : nullptr, timeout_ms, __func__);
 }
 
 int vigil_rules_get_info(const vigil_rules* rules, size_t index, vigil_rule_info* out) {
@@ -925,6 +947,10 @@ int vigil_filter_compile(const char* condition, const vigil_rules* macros, vigil
     *out = h.release();
     return 0;
   });
+}
+
+int vigil_filter_wait_for_host_names(const vigil_filter* f, uint32_t timeout_ms) {
+  return WaitForHostNames(f ? &*f->filter : nullptr, timeout_ms, __func__);
 }
 
 int vigil_filter_matches(const vigil_filter* f, const vigil_event* ev) {

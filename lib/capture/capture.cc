@@ -244,8 +244,11 @@ Result<std::unique_ptr<Capture>> Capture::OpenLive(const CaptureOptions& opts) {
     if (opts.exclude_self) so.exclude_pids.push_back(static_cast<uint32_t>(getpid()));
     so.ring_buffer_bytes_per_cpu = opts.ring_buffer_bytes_per_cpu;
     so.max_batch = opts.max_batch;
+    so.poll_interval_ms = static_cast<int>(
+        std::clamp<int64_t>(opts.poll_interval.count(), 1, 1000));
     so.wall_minus_mono_ns = offset;
     so.syscall_args = opts.syscall_args;
+    so.payload_bytes = opts.payload_bytes;
     auto src = capture::EbpfSource::Open(so, &impl->features);
     if (!src.ok()) return src.status();
     impl->source = std::move(*src);

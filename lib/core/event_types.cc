@@ -31,7 +31,8 @@ VIGIL_CHECK_TYPE(Unshare); VIGIL_CHECK_TYPE(Mount); VIGIL_CHECK_TYPE(Umount); VI
 VIGIL_CHECK_TYPE(Chroot); VIGIL_CHECK_TYPE(ModuleLoad); VIGIL_CHECK_TYPE(ModuleDelete);
 VIGIL_CHECK_TYPE(BpfProgLoad); VIGIL_CHECK_TYPE(Ptrace); VIGIL_CHECK_TYPE(ProcessVmWrite);
 VIGIL_CHECK_TYPE(MemfdCreate); VIGIL_CHECK_TYPE(AssetChange); VIGIL_CHECK_TYPE(Dup);
-VIGIL_CHECK_TYPE(Socket); VIGIL_CHECK_TYPE(Userfaultfd);
+VIGIL_CHECK_TYPE(Socket); VIGIL_CHECK_TYPE(Userfaultfd); VIGIL_CHECK_TYPE(Sendto);
+VIGIL_CHECK_TYPE(Recvfrom);
 #undef VIGIL_CHECK_TYPE
 
 namespace {
@@ -61,6 +62,8 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kBind, "bind", EventCategory::kNetwork},
     {EventType::kListen, "listen", EventCategory::kNetwork},
     {EventType::kSocket, "socket", EventCategory::kNetwork},
+    {EventType::kSendto, "sendto", EventCategory::kNetwork},
+    {EventType::kRecvfrom, "recvfrom", EventCategory::kNetwork},
     {EventType::kSetUid, "setuid", EventCategory::kIdentity},
     {EventType::kSetGid, "setgid", EventCategory::kIdentity},
     {EventType::kCapset, "capset", EventCategory::kIdentity},
@@ -121,7 +124,9 @@ const std::vector<EventType>& DefaultEventTypes() {
   static const std::vector<EventType> kernel = [] {
     std::vector<EventType> v;
     for (const auto& ti : kTypes)
-      if (IsKernelEventType(ti.type)) v.push_back(ti.type);
+      if (IsKernelEventType(ti.type) && ti.type != EventType::kSendto &&
+          ti.type != EventType::kRecvfrom)
+        v.push_back(ti.type);
     return v;
   }();
   return kernel;
@@ -190,6 +195,7 @@ std::string_view SyscallName(uint32_t nr) {
     S(setresgid); S(capset); S(setns); S(unshare); S(mount); S(umount2); S(pivot_root);
     S(chroot); S(init_module); S(finit_module); S(delete_module); S(bpf); S(ptrace);
     S(process_vm_writev); S(memfd_create); S(dup); S(dup2); S(dup3); S(socket); S(userfaultfd);
+    S(sendto); S(sendmsg); S(recvfrom); S(recvmsg);
 #undef S
     default: return {};
   }

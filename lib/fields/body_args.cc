@@ -169,6 +169,9 @@ const ArgDesc kSocket[] = {
             }},
     A_INT(Socket, type), A_INT(Socket, protocol), A_INT(Socket, fd)};
 const ArgDesc kUserfaultfd[] = {A_HEX(Userfaultfd, flags), A_INT(Userfaultfd, fd)};
+// The payload is not an argument (evt.buffer reads it): it is data, not metadata.
+const ArgDesc kSendto[] = {A_INT(Sendto, fd), A_ADDR(Sendto, addr), A_UINT(Sendto, size)};
+const ArgDesc kRecvfrom[] = {A_INT(Recvfrom, fd), A_ADDR(Recvfrom, addr), A_UINT(Recvfrom, size)};
 
 #undef A_STR
 #undef A_INT
@@ -187,9 +190,9 @@ const std::array<std::span<const ArgDesc>, kBodyCount> kArgs = {
     kExec, kFork, kExit, kOpen, kUnlink, kRename, kChmod, kChown, kMkdir, kLink, kTruncate,
     kConnect, kAccept, kBind, kListen, kSetId, kCapset, kSetns, kUnshare, kMount, kUmount,
     kPivotRoot, kChroot, kModuleLoad, kModuleDelete, kBpfProgLoad, kPtrace, kProcessVmWrite,
-    kMemfdCreate, kAssetChange, kDup, kSocket, kUserfaultfd,
+    kMemfdCreate, kAssetChange, kDup, kSocket, kUserfaultfd, kSendto, kRecvfrom,
 };
-static_assert(static_cast<size_t>(Body::Userfaultfd) == 33, "update kArgs for new bodies");
+static_assert(static_cast<size_t>(Body::Recvfrom) == 35, "update kArgs for new bodies");
 
 void AppendIpPort(std::string* out, const uint8_t* ip, size_t ip_len, uint16_t port, bool v6) {
   std::string s = IpBytesToString(ip, ip_len);
@@ -215,12 +218,25 @@ bool IsArgName(std::string_view name) {
   return false;
 }
 
-SockRole SockRoleOf(schema::Body type) {
+SockRole SockRoleByPorts(uint16_t local_port, uint16_t remote_port) {
+  return remote_port == 0            ? SockRole::kListener
+         : local_port > remote_port ? SockRole::kClient
+                                    : SockRole::kServer;
+}
+
+SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr) {
   switch (type) {
     case Body::Connect: return SockRole::kClient;
     case Body::Accept: return SockRole::kServer;
     case Body::Bind:
     case Body::Listen: return SockRole::kListener;
+    case Body::Sendto:
+    case Body::Recvfrom:
+      if (addr && addr->sock_type() != SOCK_STREAM)
+        return type == Body::Sendto ? SockRole::kClient : SockRole::kServer;
+      [[fallthrough]];
+    case Body::Dup:
+      return addr ? SockRoleByPorts(addr->local_port(), addr->remote_port()) : SockRole::kNone;
     default: return SockRole::kNone;
   }
 }
@@ -324,13 +340,9 @@ std::string StdioName(const state::StdioFd& f) {
   if (fmt == 0140000) {
     if (f.family == 1) return f.name;  // unix: the socket's path, or its peer's
     if (f.addr_len == 0 || (f.family != 2 && f.family != 10)) return {};
-    // The kernel keeps no "who connected" bit: the ephemeral (higher) port is
-    // the client's. Unconnected sockets show their local address.
-    const SockRole role = f.rport == 0 ? SockRole::kListener
-                          : f.lport > f.rport ? SockRole::kClient
-                                              : SockRole::kServer;
+    // Unconnected sockets show their local address.
     return IpTupleName(f.family == 10, f.laddr.data(), f.addr_len, f.lport, f.raddr.data(),
-                       f.addr_len, f.rport, role);
+                       f.addr_len, f.rport, SockRoleByPorts(f.lport, f.rport));
   }
   if (fmt == 0010000 && f.name.empty()) return "pipe:[" + std::to_string(f.ino) + "]";
   return f.name;

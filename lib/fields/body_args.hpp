@@ -57,7 +57,14 @@ enum class SockRole : uint8_t {
   kServer,    // accept: local is the server, remote the client
   kListener,  // bind/listen: local is the server, no peer
 };
-SockRole SockRoleOf(schema::Body type);
+// Which end of the socket in `ev` is the server. connect/accept/bind/listen
+// say so; a datagram sendto is the client's and a datagram recvfrom the
+// server's (libsinsp's convention for UDP); for anything else (dup, stream
+// send/recv) the kernel keeps no "who connected" bit, and SockRoleByPorts guesses.
+SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr);
+// The guess from ports alone: no peer is a listener; otherwise the ephemeral
+// (higher) port is the client's.
+SockRole SockRoleByPorts(uint16_t local_port, uint16_t remote_port);
 
 // evt.arg's text rendering of an argument (addresses as fd.name does).
 std::string ArgToString(const ArgValue& v, SockRole role);

@@ -409,6 +409,15 @@ struct FdInfo {
   SockRole role = SockRole::kNone;
 };
 
+// The fd.* view of a body with an `fd` and a socket address.
+template <typename SocketBody>
+void SetSocket(const SocketBody* b, FdInfo* f) {
+  if (!b) return;
+  f->kind = FdKind::kSocket;
+  f->num = b->fd();
+  f->addr = b->addr();
+}
+
 FdInfo GetFd(const schema::Event& ev) {
   FdInfo f;
   switch (ev.body_type()) {
@@ -480,34 +489,10 @@ FdInfo GetFd(const schema::Event& ev) {
         f.num = b->fd();
       }
       break;
-    case Body::Connect:
-      if (auto* b = ev.body_as_Connect()) {
-        f.kind = FdKind::kSocket;
-        f.num = b->fd();
-        f.addr = b->addr();
-      }
-      break;
-    case Body::Accept:
-      if (auto* b = ev.body_as_Accept()) {
-        f.kind = FdKind::kSocket;
-        f.num = b->fd();
-        f.addr = b->addr();
-      }
-      break;
-    case Body::Bind:
-      if (auto* b = ev.body_as_Bind()) {
-        f.kind = FdKind::kSocket;
-        f.num = b->fd();
-        f.addr = b->addr();
-      }
-      break;
-    case Body::Listen:
-      if (auto* b = ev.body_as_Listen()) {
-        f.kind = FdKind::kSocket;
-        f.num = b->fd();
-        f.addr = b->addr();
-      }
-      break;
+    case Body::Connect: SetSocket(ev.body_as_Connect(), &f); break;
+    case Body::Accept: SetSocket(ev.body_as_Accept(), &f); break;
+    case Body::Bind: SetSocket(ev.body_as_Bind(), &f); break;
+    case Body::Listen: SetSocket(ev.body_as_Listen(), &f); break;
     case Body::Dup:
       // Only a socket's new fd has an fd.* view (its addresses): a dup'ed
       // file's path is not captured.
@@ -517,17 +502,12 @@ FdInfo GetFd(const schema::Event& ev) {
         f.addr = b->addr();
       }
       break;
+    case Body::Sendto: SetSocket(ev.body_as_Sendto(), &f); break;
+    case Body::Recvfrom: SetSocket(ev.body_as_Recvfrom(), &f); break;
     default:
       break;
   }
-  f.role = SockRoleOf(ev.body_type());
-  if (ev.body_type() == Body::Dup && f.addr) {
-    // The kernel keeps no "who connected" bit: the ephemeral (higher) port
-    // is the client's, as for the standard streams (StdioName).
-    f.role = f.addr->remote_port() == 0                      ? SockRole::kListener
-             : f.addr->local_port() > f.addr->remote_port() ? SockRole::kClient
-                                                             : SockRole::kServer;
-  }
+  f.role = SockRoleOf(ev.body_type(), f.addr);
   if (f.kind == FdKind::kSocket && !f.addr) f.kind = FdKind::kNone;
   return f;
 }
@@ -698,7 +678,7 @@ FieldValue EvtArg(const FieldRef& ref, const schema::Event& ev) {
   if (!d) return {};
   ArgValue v = d->get(body);
   if (!v.present) return {};
-  return ArgToString(v, SockRoleOf(ev.body_type()));
+  return ArgToString(v, SockRoleOf(ev.body_type(), v.addr));
 }
 
 // evt.args: every present argument as Falco prints them, "name=value ...".
@@ -711,7 +691,7 @@ FieldValue EvtArgs(const schema::Event& ev) {
     if (!v.present) continue;
     if (!out.empty()) out.push_back(' ');
     out.append(d.name).push_back('=');
-    out.append(ArgToString(v, SockRoleOf(ev.body_type())));
+    out.append(ArgToString(v, SockRoleOf(ev.body_type(), v.addr)));
   }
   return out;
 }
@@ -792,6 +772,13 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
     case FieldId::kEvtFailed: return h.result() < 0;
     case FieldId::kEvtArg: return EvtArg(ref, ev);
     case FieldId::kEvtArgs: return EvtArgs(ev);
+    case FieldId::kEvtBuffer: {
+      const flatbuffers::Vector<uint8_t>* d = nullptr;
+      if (const auto* x = ev.body_as_Sendto()) d = x->data();
+      if (const auto* x = ev.body_as_Recvfrom()) d = x->data();
+      if (!d) return {};
+      return std::string(reinterpret_cast<const char*>(d->data()), d->size());
+    }
     case FieldId::kEvtIsOpenRead: return OpenFlag(ev, 0);
     case FieldId::kEvtIsOpenWrite: return OpenFlag(ev, 1);
     case FieldId::kEvtIsOpenExec: return OpenFlag(ev, 2);
@@ -970,6 +957,17 @@ FieldValue Extract(const FieldRef& ref, const schema::Event& ev, Enrichment& en)
       FdInfo f = GetFd(ev);
       if (f.kind != FdKind::kSocket) return {};
       return f.role != SockRole::kClient;
+    }
+    case FieldId::kFdConnected: {
+      FdInfo f = GetFd(ev);
+      if (f.kind != FdKind::kSocket || !IsIp(f.addr) || !f.addr->connected().has_value())
+        return {};
+      return *f.addr->connected();
+    }
+    case FieldId::kFdNameChanged: {
+      FdInfo f = GetFd(ev);
+      if (f.kind != FdKind::kSocket) return {};
+      return f.addr->peer_changed().value_or(false);
     }
     case FieldId::kFdCip: return SideIp(GetFd(ev), Side::kClient);
     case FieldId::kFdSip: return SideIp(GetFd(ev), Side::kServer);

@@ -53,6 +53,10 @@ constexpr Entry kEntries[] = {
     {F::kEvtArgs, "evt.args", T::kString, "none",
      "Every argument of the event as `name=value` pairs separated by spaces (the names and "
      "values of evt.arg)."},
+    {F::kEvtBuffer, "evt.buffer", T::kString, "none",
+     "The first bytes (at most 127) of the data of a sendto/sendmsg or recvfrom/recvmsg (of the "
+     "first iovec for *msg), as raw bytes: test them with `bcontains`/`bstartswith` and hex "
+     "(`evt.buffer bcontains cafebabe`)."},
     {F::kEvtIsOpenRead, "evt.is_open_read", T::kBool, "none",
      "`true` for open events whose path was opened for reading."},
     {F::kEvtIsOpenWrite, "evt.is_open_write", T::kBool, "none",
@@ -207,6 +211,13 @@ constexpr Entry kEntries[] = {
      "The IP protocol of the socket: `tcp`, `udp`, `icmp` or `raw`."},
     {F::kFdIsServer, "fd.is_server", T::kBool, "none",
      "`true` if the process is the server side (accept, bind, listen), `false` for connect."},
+    {F::kFdConnected, "fd.connected", T::kBool, "none",
+     "For TCP and UDP sockets, `true` if the socket has a peer when the syscall returns (TCP "
+     "established, a `connect`ed UDP socket). Read from the kernel's socket, not tracked."},
+    {F::kFdNameChanged, "fd.name_changed", T::kBool, "none",
+     "`true` when a sendto/sendmsg/recvfrom/recvmsg on an unconnected socket has a different "
+     "peer from the socket's previous packet (so fd.name changed, as libsinsp's fd table "
+     "sees it); `false` for every other event on a socket."},
     {F::kFdCip, "fd.cip", T::kIpAddr, "none", "The client IP address (the local side of connect)."},
     {F::kFdSip, "fd.sip", T::kIpAddr, "none",
      "The server IP address (the remote side of connect, the local side of accept/bind/listen)."},

@@ -31,7 +31,7 @@ class Enrichment;
 enum class FieldId : uint32_t {
   // evt
   kEvtType, kEvtCategory, kEvtDir, kEvtTime, kEvtRawtime, kEvtCpu,
-  kEvtRes, kEvtRawres, kEvtFailed, kEvtArg, kEvtArgs, kEvtIsOpenRead, kEvtIsOpenWrite,
+  kEvtRes, kEvtRawres, kEvtFailed, kEvtArg, kEvtArgs, kEvtBuffer, kEvtIsOpenRead, kEvtIsOpenWrite,
   kEvtIsOpenExec, kEvtIsOpenCreate, kEvtTruncated, kEvtSource,
   // proc / thread
   kProcPid, kProcPpid, kProcVpid, kProcTid, kThreadTid, kThreadVtid, kProcName, kProcExe,
@@ -45,7 +45,7 @@ enum class FieldId : uint32_t {
   kUserUid, kUserName, kUserEuid, kUserLoginuid, kUserLoginname, kGroupGid, kGroupName,
   // fd / fs
   kFdNum, kFdType, kFdTypechar, kFdName, kFdNameraw, kFdDirectory, kFdFilename, kFdSockfamily,
-  kFdL4proto, kFdIsServer, kFdCip, kFdSip, kFdLip, kFdRip, kFdCport, kFdSport,
+  kFdL4proto, kFdIsServer, kFdConnected, kFdNameChanged, kFdCip, kFdSip, kFdLip, kFdRip, kFdCport, kFdSport,
   kFdLport, kFdRport, kFdIp, kFdPort, kFdNet, kFdCnet, kFdSnet, kFdLnet, kFdRnet,
   kFdCipName, kFdSipName, kFdLipName, kFdRipName,
   kFsPathName, kFsPathSource, kFsPathTarget,

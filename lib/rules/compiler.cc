@@ -237,6 +237,7 @@ CompiledCondition Compiler::Compile(const Expr& root, uint32_t source) {
   issues_.clear();
   macro_stack_.clear();
   uncaptured_.clear();
+  reads_payload_ = false;
   nodes_ = 0;
   list_items_ = 0;
   too_big_ = false;
@@ -249,6 +250,7 @@ CompiledCondition Compiler::Compile(const Expr& root, uint32_t source) {
   out.all_event_types = n.all;
   out.event_types = n.types;
   out.uncaptured_syscalls = uncaptured_;
+  out.reads_payload = reads_payload_;
   out.nodes = nodes_;
   out.list_items = list_items_;
   if (!failed && n.pred && !n.all && n.types.none()) {
@@ -556,6 +558,7 @@ std::optional<uint32_t> Compiler::ResolveValue(const ValueExpr& v, uint32_t sour
              "field '" + info.name + "' does not apply to source 'assets' (evt.* and asset.* do)");
     return std::nullopt;
   }
+  if (ref->id == static_cast<uint32_t>(FieldId::kEvtBuffer)) reads_payload_ = true;
   Slot s;
   s.kind = Slot::Kind::kField;
   s.ref = *ref;

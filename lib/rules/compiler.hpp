@@ -63,6 +63,8 @@ struct CompiledCondition {
   std::vector<Issue> issues;
   // evt.type values the condition names that vigil never produces.
   std::vector<std::string> uncaptured_syscalls;
+  // The condition reads evt.buffer (the capture must keep payload bytes).
+  bool reads_payload = false;
   size_t nodes = 0;       // syntax nodes compiled, macros expanded
   size_t list_items = 0;  // list items compiled, lists expanded
 
@@ -121,6 +123,7 @@ class Compiler {
   std::vector<Issue> issues_;
   std::vector<std::string> macro_stack_;
   std::vector<std::string> uncaptured_;
+  bool reads_payload_ = false;
   size_t nodes_ = 0;
   size_t list_items_ = 0;
   bool too_big_ = false;

@@ -362,6 +362,8 @@ CaptureOptions CaptureOptionsFor(const RuleSet& rules, CaptureOptions base) {
     if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
   std::sort(types.begin(), types.end());
   base.events = std::move(types);
+  if (rules.ReadsPayload())
+    base.payload_bytes = std::max(base.payload_bytes, CaptureOptions::kMaxPayloadBytes);
   return base;
 }
 

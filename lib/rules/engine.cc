@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "fields/enrichment.hpp"
+#include "fields/registry.hpp"
 #include "rules/compiler.hpp"
 #include "rules/output.hpp"
 #include "rules/parser.hpp"
@@ -281,10 +282,15 @@ class Builder {
     std::pair<bool, rules::EventTypeBits> types{true, {}};
     const std::string item = "rule '" + r.name + "'";
 
+    bool reads_payload = false;
     auto finish = [&]() {
       per_rule_types_.push_back(types);
       std::vector<std::string> unknown;
       compiled.output = rules::CompileOutput(r.output, &unknown);
+      for (const rules::OutputPart& part : compiled.output)
+        if (part.field && part.field->id == static_cast<uint32_t>(fields::FieldId::kEvtBuffer))
+          reads_payload = true;
+      per_rule_payload_.push_back(reads_payload);
       if (!unknown.empty() && info.state != RuleState::kUnsupported &&
           info.state != RuleState::kInvalid)
         Diag(Severity::kWarning, r.where, item,
@@ -400,6 +406,7 @@ class Builder {
       info.state = r.enabled ? RuleState::kEnabled : RuleState::kDisabled;
       if (!r.enabled) info.reason = "enabled: false";
       types = {cc.all_event_types, cc.event_types};
+      reads_payload = cc.reads_payload;
     }
     finish();
   }
@@ -407,6 +414,12 @@ class Builder {
   static rules::EventTypeBits AssetTypeBits() {
     rules::EventTypeBits bits;
     bits.set(static_cast<size_t>(EventType::kAssetChange));
+    return bits;
+  }
+
+  static rules::EventTypeBits DefaultTypeBits() {
+    rules::EventTypeBits bits;
+    for (EventType t : DefaultEventTypes()) bits.set(static_cast<size_t>(t));
     return bits;
   }
 
@@ -422,7 +435,12 @@ class Builder {
       for (size_t t = 0; t < rules::kEventTypeBits; ++t) {
         if (types.test(t)) set_->by_type[t].push_back(r);
       }
-      used |= types;
+      // A rule that names no type sees every event captured, but asks the
+      // kernel only for the default set: the per-packet types are attached
+      // for rules that name them (Falco likewise leaves I/O syscalls out
+      // unless asked, its -A).
+      used |= all ? DefaultTypeBits() : bits;
+      if (per_rule_payload_[r]) set_->reads_payload = true;
     }
     for (EventType t : AllEventTypes())
       if (used.test(static_cast<size_t>(t))) set_->interesting.push_back(t);
@@ -434,6 +452,7 @@ class Builder {
   std::unique_ptr<RuleSet::Impl> set_;
   std::vector<SourceInfo> sources_;
   std::vector<std::pair<bool, rules::EventTypeBits>> per_rule_types_;
+  std::vector<bool> per_rule_payload_;  // the rule reads evt.buffer (condition or output)
   size_t total_nodes_ = 0;
   size_t total_list_items_ = 0;
 };
@@ -485,6 +504,7 @@ const std::vector<RuleInfo>& RuleSet::rules() const { return impl_->infos; }
 const std::vector<RuleDiagnostic>& RuleSet::diagnostics() const { return impl_->diagnostics; }
 size_t RuleSet::enabled_count() const { return impl_->enabled; }
 std::vector<EventType> RuleSet::InterestingEventTypes() const { return impl_->interesting; }
+bool RuleSet::ReadsPayload() const { return impl_->reads_payload; }
 
 bool RuleSet::WaitForHostNames(std::chrono::milliseconds timeout) const {
   return impl_->resolver->WaitForRound(timeout);

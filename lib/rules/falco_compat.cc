@@ -53,6 +53,8 @@ constexpr SyscallType kSyscalls[] = {
     {"dup", EventType::kDup},             {"dup2", EventType::kDup},
     {"dup3", EventType::kDup},            {"socket", EventType::kSocket},
     {"userfaultfd", EventType::kUserfaultfd},
+    {"sendto", EventType::kSendto},       {"sendmsg", EventType::kSendto},
+    {"recvfrom", EventType::kRecvfrom},   {"recvmsg", EventType::kRecvfrom},
     {"asset_change", EventType::kAssetChange},  // not a syscall: source "assets"
 };
 

@@ -231,17 +231,19 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
     }
     const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
     size_t pending = index.size();
+    // Polled, never gai_suspend(): glibc's gai_suspend leaves its on-stack
+    // wait entry linked to a request whose result was published but not yet
+    // notified when it times out in that window, and the helper thread then
+    // writes through it (a crash in __gai_notify, seen here). The poll
+    // interval grows from 1 ms to kPollSlice; Stop() cuts the wait short.
+    auto slice = std::chrono::milliseconds(1);
     while (pending > 0) {
       // Collect what finished.
-      std::vector<const gaicb*> waiting;
       for (size_t k = 0; k < index.size(); ++k) {
         if (batch->collected[k]) continue;
         gaicb& cb = batch->cbs[k];
         const int err = gai_error(&cb);
-        if (err == EAI_INPROGRESS) {
-          waiting.push_back(&cb);
-          continue;
-        }
+        if (err == EAI_INPROGRESS) continue;
         batch->collected[k] = true;
         --pending;
         if (err == 0) {
@@ -268,20 +270,16 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       if (pending == 0) break;
       bool stop;
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        stop = stop_;
+        std::unique_lock<std::mutex> lock(mu_);
+        stop = cv_.wait_for(lock, slice, [&] { return stop_; });
       }
+      slice = std::min<std::chrono::milliseconds>(2 * slice, kPollSlice);
       if (stop || std::chrono::steady_clock::now() >= deadline) {
         for (gaicb* cb : batch->list) gai_cancel(cb);
         ReapOrphans(std::move(batch));  // glibc may still own some
         if (stop) return false;
         break;
       }
-      const auto slice = std::chrono::duration_cast<std::chrono::nanoseconds>(kPollSlice);
-      timespec ts{};
-      ts.tv_sec = static_cast<time_t>(slice.count() / 1000000000);
-      ts.tv_nsec = static_cast<long>(slice.count() % 1000000000);
-      gai_suspend(waiting.data(), static_cast<int>(waiting.size()), &ts);
     }
     if (batch) ReapOrphans(std::move(batch));  // done: freed after the grace period
   }

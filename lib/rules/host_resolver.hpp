@@ -16,9 +16,10 @@
 //    thread. Evaluators read an immutable Table through a shared_ptr that the
 //    resolver thread swaps atomically (under a mutex held for a pointer copy).
 //  - The resolver thread exists only between the first Start() with names and
-//    destruction. It resolves with glibc's getaddrinfo_a and waits with
-//    gai_suspend in short slices, so that the destructor returns within about
-//    one slice (kPollSlice) however slow DNS is: pending requests are
+//    destruction. It resolves with glibc's getaddrinfo_a and polls the
+//    requests (never gai_suspend, which races with glibc's helper thread) in
+//    slices of at most kPollSlice, waking at once for Stop(), so that the
+//    destructor returns promptly however slow DNS is: pending requests are
 //    cancelled with gai_cancel. A request glibc cannot cancel any more (its
 //    helper thread is inside getaddrinfo) still writes into its gaicb, so
 //    those buffers are handed to a process-wide list of orphans, freed by a

@@ -36,6 +36,7 @@ struct RuleSet::Impl {
   std::array<std::vector<uint32_t>, rules::kEventTypeBits> by_type;
   std::vector<uint32_t> other_types;
   std::vector<EventType> interesting;
+  bool reads_payload = false;  // an enabled rule reads evt.buffer
   size_t enabled = 0;
 
   // Macros and lists, for Filter::Compile(condition, rule_set).

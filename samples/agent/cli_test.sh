@@ -122,7 +122,7 @@ cat > good.yaml <<'EOF2'
   priority: NOTICE
 - rule: Needs env
   desc: d
-  condition: opened and evt.buffer contains X
+  condition: opened and fd.uid = 0
   output: "x"
   priority: NOTICE
 EOF2
@@ -131,7 +131,7 @@ rc=$?
 [ $rc -eq 0 ] || err "rules check of a valid file exited $rc: $(cat check.out check.err)"
 grep -q "^rules: 2 (enabled 1, disabled 0, unsupported 1, invalid 0)" check.out ||
   err "rules check summary: $(cat check.out)"
-grep -q "^unsupported: rule 'Needs env' (good.yaml:8): vigil lacks field evt.buffer" check.out ||
+grep -q "^unsupported: rule 'Needs env' (good.yaml:8): vigil lacks field fd.uid" check.out ||
   err "rules check does not list the unsupported rule with its reason: $(cat check.out)"
 printf -- '- rule: Bad\n  desc: d\n  priority: INFO\n  condition: proc.name = = bash\n  output: x\n' > bad.yaml
 "$vigil" rules check good.yaml bad.yaml > check.out 2> check.err

@@ -2,6 +2,7 @@
 //
 //   vigil capture [--duration S] [--events TYPES] [--container-only]
 //                 [--write FILE] [--read FILE] [--stats] [--asset-interval S]
+//                 [--payload-bytes N]
 //   vigil assets [TABLE...] [--root PATH | --container PID] [--query SQL] [--json]
 //   vigil detect [--rules FILE...] [--duration S] [--read FILE]
 //                [--container-only] [--no-vigil-fields] [--asset-interval S]
@@ -59,6 +60,9 @@ constexpr const char kUsage[] =
     "  --events TYPES     comma-separated event types and categories, e.g. exec,open,network\n"
     "                     (default: every kernel type; asset_change adds asset changes)\n"
     "  --asset-interval S seconds between inventories for asset_change events (default 60)\n"
+    "  --payload-bytes N  keep the first N (<= 127) bytes of sendto/recvfrom payloads\n"
+    "                     (evt.buffer, \"buffer_hex\" in the JSON; default 0: payloads\n"
+    "                     are the workload's data)\n"
     "  --container-only   only events of processes in containers\n"
     "  --write FILE       also record the live capture to FILE\n"
     "  --read FILE        replay FILE (a recording made with --write) instead of the kernel\n"
@@ -204,6 +208,7 @@ struct CaptureArgs {
   std::optional<double> duration_s;
   std::optional<double> asset_interval_s;
   std::string events;
+  uint32_t payload_bytes = 0;
   bool container_only = false;
   std::string write_path;
   std::string read_path;
@@ -219,6 +224,16 @@ int ParseCaptureArgs(int argc, char** argv, CaptureArgs* out) {
       if (int rc = ParseSeconds(a, &out->asset_interval_s)) return rc;
     } else if (a.flag() == "--events") {
       if (!a.Value(&out->events)) return UsageError("--events needs a list of types");
+    } else if (a.flag() == "--payload-bytes") {
+      std::string s;
+      char* end = nullptr;
+      if (!a.Value(&s) || s.empty()) return UsageError("--payload-bytes needs a number");
+      unsigned long n = strtoul(s.c_str(), &end, 10);
+      if (*end != '\0' || s[0] == '-' || n > vigil::CaptureOptions::kMaxPayloadBytes)
+        return UsageError("--payload-bytes: not a number from 0 to " +
+                          std::to_string(vigil::CaptureOptions::kMaxPayloadBytes) + ": '" + s +
+                          "'");
+      out->payload_bytes = static_cast<uint32_t>(n);
     } else if (a.flag() == "--write") {
       if (!a.Value(&out->write_path) || out->write_path.empty())
         return UsageError("--write needs a file name");
@@ -282,6 +297,7 @@ int Capture(int argc, char** argv) {
   }
   opts.container_only = args.container_only;
   opts.write_path = args.write_path;
+  opts.payload_bytes = args.payload_bytes;
   SetAssetInterval(args.asset_interval_s, &opts);
 
   auto cap = OpenForOutput(args.read_path, opts);

@@ -101,6 +101,10 @@ static void TestInvalidOptions(void) {
   VIGIL_OPTS(vigil_capture_opts, no_pids, .exclude_pids_cnt = 3);
   CHECK_EQ_INT(vigil_capture_open_live(&no_pids, &cap), -EINVAL);
 
+  VIGIL_OPTS(vigil_capture_opts, big_payload, .events = "sendto", .payload_bytes = 128);
+  CHECK_EQ_INT(vigil_capture_open_live(&big_payload, &cap), -EINVAL);
+  CHECK(strstr(vigil_errmsg(), "payload_bytes 128") != NULL);
+
   /* A struct from a "newer header": larger sz with a non-zero unknown tail. */
   struct {
     struct vigil_capture_opts known;
@@ -437,6 +441,26 @@ static void TestRulesErrors(void) {
   CHECK(strstr(vigil_errmsg(), "condition:1:") != NULL);
   CHECK_EQ_INT(vigil_filter_compile("proc.nosuchfield = 1", NULL, &f), -EINVAL);
   CHECK_EQ_INT(vigil_detector_create(NULL, NULL, NULL), -EINVAL);
+
+  /* Host names resolve in the background: waiting is 0 once every name was
+   * looked up (localhost through /etc/hosts; nosuch.invalid has no address). */
+  CHECK_EQ_INT(vigil_filter_compile("evt.type = connect and fd.sip.name in (localhost, "
+                                    "nosuch.invalid)", NULL, &f), 0);
+  CHECK_EQ_INT(vigil_filter_wait_for_host_names(f, 20000), 0);
+  vigil_filter_destroy(&f);
+  CHECK_EQ_INT(vigil_filter_wait_for_host_names(NULL, 0), -EINVAL);
+  vigil_rules_loader *hl = NULL;
+  vigil_rules *hr = NULL;
+  CHECK_EQ_INT(vigil_rules_loader_create(&hl), 0);
+  CHECK_EQ_INT(vigil_rules_loader_add_string(hl, "h.yaml",
+                                             "- rule: To localhost\n  desc: d\n"
+                                             "  condition: evt.type = connect and fd.sip.name = "
+                                             "localhost\n  output: o\n  priority: INFO\n"), 0);
+  CHECK_EQ_INT(vigil_rules_loader_compile(hl, NULL, &hr), 0);
+  CHECK_EQ_INT(vigil_rules_wait_for_host_names(hr, 20000), 0);
+  CHECK_EQ_INT(vigil_rules_wait_for_host_names(NULL, 0), -EINVAL);
+  vigil_rules_destroy(&hr);
+  vigil_rules_loader_destroy(&hl);
 }
 
 static void TestDefaultRules(void) {

@@ -20,6 +20,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +42,20 @@ const s::Event* Table(const Event& e) { return static_cast<const s::Event*>(e.ta
 
 using SyscallArgs = CaptureOptions::SyscallArgs;
 
+// 127.0.0.1 with a port of `type` that was free a moment ago (bound by this
+// process, then released for a child to bind).
+sockaddr_in FreeLoopbackAddress(int type) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int s = socket(AF_INET, type, 0);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  close(s);
+  return a;
+}
+
 // Every test runs twice: with syscall arguments read at exit from the saved
 // registers (kAuto on this kernel) and with entry programs (the fallback for
 // kernels without bpf_task_pt_regs). One capture per mode, shared by the
@@ -56,8 +71,11 @@ class LiveCaptureTest : public ::testing::TestWithParam<SyscallArgs> {
     if (!cap_ || cap_mode_ != GetParam()) {
       delete cap_;
       cap_ = nullptr;
-      CaptureOptions opts;  // every event type
+      CaptureOptions opts;  // every kernel event type, the per-packet ones included
+      for (EventType t : AllEventTypes())
+        if (IsKernelEventType(t)) opts.events.push_back(t);
       opts.syscall_args = GetParam();
+      opts.payload_bytes = CaptureOptions::kMaxPayloadBytes;
       auto c = Capture::OpenLive(opts);
       ASSERT_TRUE(c.ok()) << c.status().ToString();
       cap_ = std::move(*c).release();
@@ -348,15 +366,9 @@ TEST_P(LiveCaptureTest, FileMetadataEvents) {
 
 TEST_P(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
   if (!cap_) return;
-  int srv = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(srv, reinterpret_cast<sockaddr*>(&a), &len);
+  // The events of this process are excluded; a child does the work.
+  const sockaddr_in a = FreeLoopbackAddress(SOCK_STREAM);
   const uint16_t port = ntohs(a.sin_port);
-  close(srv);  // the events of this process are excluded; a child does the work
 
   pid_t server = RunChild([&] {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -503,6 +515,144 @@ TEST_P(LiveCaptureTest, SocketDupAndUserfaultfd) {
             "");
   EXPECT_EQ(Reap(child), 0);
   close(srv);
+}
+
+// sendto/recvfrom of a UDP datagram and sendmsg/recvmsg: the peer, the size
+// and the first bytes of the payload (Falco's evt.buffer). The capture opened
+// by this fixture has every type; the default set leaves these out.
+TEST_P(LiveCaptureTest, SendtoRecvfromCarryPeerAndPayload) {
+  if (!cap_) return;
+  EXPECT_EQ(std::count(DefaultEventTypes().begin(), DefaultEventTypes().end(), EventType::kSendto), 0);
+  const sockaddr_in a = FreeLoopbackAddress(SOCK_DGRAM);
+  const uint16_t port = ntohs(a.sin_port);
+  const std::string payload = std::string("\xca\xfe\xba\xbe") + std::string(200, 'x');
+  pid_t child = RunChild([&] {
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in b = a;
+    if (bind(r, reinterpret_cast<sockaddr*>(&b), sizeof b) != 0) return 1;
+    char empty[8];
+    // Nothing queued yet: EAGAIN, which is not sent (the first recvfrom
+    // event below must be the real one).
+    if (recv(r, empty, sizeof empty, MSG_DONTWAIT) != -1 || errno != EAGAIN) return 8;
+    int t = socket(AF_INET, SOCK_DGRAM, 0);
+    if (sendto(t, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0)
+      return 2;
+    char buf[512];
+    sockaddr_in from{};
+    socklen_t fl = sizeof from;
+    if (recvfrom(r, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl) != (ssize_t)payload.size())
+      return 3;
+    iovec iov{const_cast<char*>("hello-msg"), 9};
+    msghdr mh{};
+    mh.msg_name = &b;
+    mh.msg_namelen = sizeof b;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (sendmsg(t, &mh, 0) != 9) return 4;
+    // The same peer again: fd.name_changed turns false. Then a connect()ed
+    // UDP socket: fd.connected, and no peer decision at all.
+    if (sendto(t, "again", 5, 0, reinterpret_cast<sockaddr*>(&b), sizeof b) != 5) return 5;
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    if (connect(u, reinterpret_cast<sockaddr*>(&b), sizeof b) != 0) return 6;
+    if (send(u, "conn", 4, 0) != 4) return 7;
+    return 0;
+  });
+  EXPECT_NE(Find(EventType::kSendto, child,
+                 [&](const Event& e) {
+                   const auto* x = Table(e)->body_as_Sendto();
+                   if (e.syscall_name() != "sendto") return false;
+                   EXPECT_EQ(x->size(), payload.size());
+                   EXPECT_EQ(x->addr()->remote_port(), port);
+                   EXPECT_EQ(Str(e, "fd.sip"), "127.0.0.1");
+                   EXPECT_EQ(Str(e, "fd.sport"), std::to_string(port));
+                   EXPECT_EQ(Str(e, "fd.l4proto"), "udp");
+                   EXPECT_EQ(Str(e, "fd.connected"), "false");
+                   EXPECT_EQ(Str(e, "fd.name_changed"), "true");  // the socket's first packet
+                   EXPECT_EQ(Str(e, "evt.buffer"), payload.substr(0, 127));
+                   auto f = Filter::Compile("evt.type = sendto and evt.buffer bcontains cafebabe");
+                   EXPECT_TRUE(f.ok() && f->Matches(e));
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kRecvfrom, child,
+                 [&](const Event& e) {
+                   const auto* x = Table(e)->body_as_Recvfrom();
+                   EXPECT_EQ(e.syscall_name(), "recvfrom");
+                   EXPECT_EQ(e.result(), static_cast<int64_t>(payload.size()));  // not EAGAIN
+                   EXPECT_EQ(x->size(), payload.size());
+                   EXPECT_EQ(x->addr()->local_port(), port);
+                   EXPECT_EQ(Str(e, "fd.type"), "ipv4");
+                   EXPECT_EQ(Str(e, "fd.sport"), std::to_string(port));  // the receiver is the server
+                   EXPECT_EQ(Str(e, "evt.buffer").substr(0, 4), "\xca\xfe\xba\xbe");
+                   EXPECT_EQ(Str(e, "fd.name_changed"), "true");
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kSendto, child,
+                 [&](const Event& e) {
+                   if (e.syscall_name() != "sendmsg") return false;
+                   EXPECT_EQ(Str(e, "evt.buffer"), "hello-msg");
+                   EXPECT_EQ(Table(e)->body_as_Sendto()->addr()->remote_port(), port);
+                   EXPECT_EQ(Str(e, "fd.name_changed"), "false");  // same peer as before
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kSendto, child,
+                 [&](const Event& e) {
+                   if (Str(e, "evt.buffer") != "again") return false;
+                   EXPECT_EQ(Str(e, "fd.name_changed"), "false");
+                   return true;
+                 }),
+            "");
+  EXPECT_NE(Find(EventType::kSendto, child,
+                 [&](const Event& e) {
+                   if (Str(e, "evt.buffer") != "conn") return false;
+                   EXPECT_EQ(Str(e, "fd.connected"), "true");
+                   EXPECT_EQ(Str(e, "fd.name_changed"), "false");
+                   EXPECT_EQ(Str(e, "fd.sport"), std::to_string(port));
+                   EXPECT_EQ(Str(e, "fd.sip"), "127.0.0.1");
+                   return true;
+                 }),
+            "");
+  EXPECT_EQ(Reap(child), 0);
+}
+
+// Payload bytes are kept only when asked for (CaptureOptions::payload_bytes,
+// 0 by default: a workload's data stays out of events): a capture of its own
+// with the default options sees the same sendto with its size and peer, and
+// no bytes; one asking for 3 bytes gets exactly 3.
+TEST(LiveCapturePayload, PayloadBytesOnlyWhenAsked) {
+  VIGIL_REQUIRE_ROOT();
+  for (uint32_t keep : {0u, 3u}) {
+    SCOPED_TRACE(keep);
+    CaptureOptions opts;
+    opts.events = {EventType::kSendto, EventType::kExec, EventType::kFork, EventType::kExit};
+    opts.payload_bytes = keep;
+    auto cap = Capture::OpenLive(opts);
+    ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+    pid_t child = RunChild([] {
+      int t = socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in b{};
+      b.sin_family = AF_INET;
+      b.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      b.sin_port = htons(9);  // discard: nothing listens, the datagram is dropped
+      return sendto(t, "secret-token", 12, 0, reinterpret_cast<sockaddr*>(&b), sizeof b) == 12
+                 ? 0 : 1;
+    });
+    const std::string seen = WaitFor(**cap, [&](const Event& e) {
+      if (e.type() != EventType::kSendto || e.pid() != static_cast<uint32_t>(child)) return false;
+      const auto* x = Table(e)->body_as_Sendto();
+      EXPECT_EQ(x->size(), 12u);
+      EXPECT_EQ(x->addr()->remote_port(), 9);
+      EXPECT_EQ(Str(e, "evt.buffer"), std::string("secret-token").substr(0, keep));
+      const std::string json = e.ToJson();
+      if (keep == 0) EXPECT_EQ(json.find("buffer_hex"), std::string::npos) << json;
+      else EXPECT_NE(json.find("\"buffer_hex\":\"736563\""), std::string::npos) << json;  // "sec"
+      return true;
+    });
+    EXPECT_NE(seen, "");
+    EXPECT_EQ(Reap(child), 0);
+  }
 }
 
 TEST_P(LiveCaptureTest, Ipv6AndUnixSockets) {

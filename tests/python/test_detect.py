@@ -190,3 +190,20 @@ def test_asset_rule_alerts_on_a_new_listener(root):
     assert mine[0].source == "assets"
     assert mine[0].to_dict()["source"] == "assets"
     assert mine[0].event()["asset.value[port]"] == str(port)
+
+
+def test_wait_for_host_names():
+    """fd.sip.name checks resolve in the background; waiting returns True
+    once every name was looked up, for rule sets and filters alike."""
+    rules = vigil.Rules.load(strings=[("h.yaml", """- rule: To localhost
+  desc: d
+  condition: evt.type = connect and fd.sip.name in (localhost, nosuch.invalid)
+  output: o
+  priority: INFO
+""")])
+    assert rules.wait_for_host_names(timeout=20) is True
+    f = vigil.Filter("evt.type = connect and fd.sip.name = localhost")
+    assert f.wait_for_host_names(20) is True
+    assert vigil.Filter("proc.name = x").wait_for_host_names(0) is True  # no names
+    with pytest.raises(ValueError, match="timeout"):
+        rules.wait_for_host_names(timeout=-1)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import shutil
 import subprocess
 import threading
@@ -58,6 +59,9 @@ def test_unknown_event_type_is_a_value_error():
         vigil.Capture.live(events="exec,bogus")
     with pytest.raises(vigil.InvalidArgumentError, match="bogus"):
         vigil.Capture.open_recording("/nonexistent.vgl", events=["bogus"])
+
+    with pytest.raises(ValueError, match="payload_bytes"):
+        vigil.Capture.live(events="sendto", payload_bytes=128)
 
 
 # ---- live capture (root) -----------------------------------------------------------
@@ -217,3 +221,20 @@ def test_record_and_replay(root, tmp_path):
             got.append(ev.json())
     assert got == replay_json[: len(got)]
     assert len(got) == len(replay_json) - 1
+
+
+@pytest.mark.privileged
+def test_sendto_payload_bytes(root):
+    """sendto is captured when named, with as many payload bytes as asked
+    (evt.buffer: binary, so a str with surrogate escapes for bytes >= 0x80)."""
+    with vigil.Capture.live(events="sendto", exclude_self=False, payload_bytes=5) as cap:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"\xca\xfe" + b"vigil-payload", ("127.0.0.1", 9))
+        s.close()
+        port = lambda ev: ev["fd.sport"] == 9 and ev.pid == os.getpid()
+        found = _find(cap, lambda ev: ev.type == "sendto" and port(ev))
+    assert found, "no sendto event"
+    buf = found[0]["evt.buffer"]
+    assert buf.encode("utf-8", "surrogateescape") == b"\xca\xfevig"
+    assert found[0]["fd.name_changed"] is True
+    assert found[0]["fd.connected"] is False

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -296,6 +298,85 @@ TEST(DetectLive, FalcoRulesOnDupAndPacketSocketInAContainer) {
             std::string::npos)
       << packet->output;
   EXPECT_NE(packet->output.find("process=arping"), std::string::npos) << packet->output;
+}
+
+// Falco's sandbox rule "Java Process Class File Download" (log4shell: a java
+// process receives bytes starting with a class file's magic) needs recvfrom
+// with its payload (evt.buffer). A process named java (python3 through a
+// symlink) connects to itself over loopback TCP and receives 0xCAFEBABE: the
+// rule, enabled by an override as a user would, fires once with the right
+// connection; the same bytes received by a process not named java do not
+// alert.
+TEST(DetectLive, FalcoJavaClassFileDownloadOnRecvfrom) {
+  VIGIL_REQUIRE_ROOT();
+  const std::string rules_file = std::string(VIGIL_SOURCE_DIR) +
+                                 "/../shared/compat/falco/current/falco-sandbox_rules.yaml";
+  if (access(rules_file.c_str(), R_OK) != 0) GTEST_SKIP() << rules_file << " is absent";
+  const std::string kRule = "Java Process Class File Download";
+  RuleLoader loader;
+  ASSERT_TRUE(loader.AddFile(rules_file).ok());
+  loader.AddString("enable.yaml", "- rule: " + kRule + "\n  enabled: true\n");
+  auto rules = loader.Compile();
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  CaptureOptions opts = CaptureOptionsFor(**rules);
+  EXPECT_NE(std::find(opts.events.begin(), opts.events.end(), EventType::kRecvfrom),
+            opts.events.end());
+  auto cap = Capture::OpenLive(opts);
+  ASSERT_TRUE(cap.ok()) << cap.status().ToString();
+  std::vector<Alert> alerts;
+  Detector det(*rules, {}, [&](const Alert& a) {
+    if (a.rule_name == kRule) alerts.push_back(a);
+  });
+
+  char dir_tmpl[] = "/tmp/vigil-java-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_tmpl), nullptr);
+  const std::string dir = dir_tmpl;
+  ASSERT_EQ(symlink("/usr/bin/python3", (dir + "/java").c_str()), 0);
+  ASSERT_EQ(symlink("/usr/bin/python3", (dir + "/python-ok").c_str()), 0);
+  // Listener, client and accepted end in one process; the client's recv()
+  // is glibc's recvfrom(2). It prints the ports: "client_port server_port".
+  // The listener takes a port below the ephemeral range, as servers do: for
+  // a TCP socket the kernel keeps no "who connected" bit and vigil takes the
+  // higher port for the client's (fields/body_args.hpp, SockRoleByPorts).
+  const std::string script =
+      "import socket\n"
+      "l = socket.socket()\n"
+      "for p in range(21000, 22000):\n"
+      "    try: l.bind(('127.0.0.1', p)); break\n"
+      "    except OSError: pass\n"
+      "l.listen(1)\n"
+      "c = socket.create_connection(l.getsockname()); a, _ = l.accept()\n"
+      "a.sendall(bytes.fromhex('cafebabe0000003d') + b'x' * 64)\n"
+      "got = c.recv(4096)\n"
+      "print(c.getsockname()[1], l.getsockname()[1])\n";
+  int rc = 0;
+  const std::string ports = testing::Shell(dir + "/java -c \"" + script + "\"", &rc);
+  ASSERT_EQ(rc, 0) << ports;
+  const std::string other = testing::Shell(dir + "/python-ok -c \"" + script + "\"", &rc);
+  ASSERT_EQ(rc, 0) << other;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (alerts.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto n = det.Run(**cap, std::chrono::milliseconds(200));
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+  }
+  auto n = det.Run(**cap, std::chrono::milliseconds(1000));  // a second alert would show now
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  unlink((dir + "/java").c_str());
+  unlink((dir + "/python-ok").c_str());
+  rmdir(dir.c_str());
+
+  std::string got;
+  for (const Alert& a : alerts) got += "\n  " + a.output;
+  ASSERT_EQ(alerts.size(), 1u) << got;
+  std::istringstream port_words(ports);
+  std::string client_port, server_port;
+  port_words >> client_port >> server_port;
+  const std::string& out = alerts[0].output;
+  EXPECT_NE(out.find("server_ip=127.0.0.1 server_port=" + server_port + " "), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("lport=" + client_port + " "), std::string::npos) << out;
+  EXPECT_NE(out.find("fd_type=ipv4 fd_proto=tcp evt_type=recvfrom"), std::string::npos) << out;
+  EXPECT_NE(out.find("proc_exepath=/usr/bin/python3"), std::string::npos) << out;
 }
 
 }  // namespace

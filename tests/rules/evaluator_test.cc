@@ -253,7 +253,7 @@ TEST_F(RulesEval, EventTypes) {
   EXPECT_EQ(types("evt.type = execve or evt.type = connect"), "exec connect ");
   EXPECT_EQ(types("proc.name = cat"), "");  // every type
   EXPECT_EQ(types("(evt.type = execve or proc.name = x) and evt.type = connect"), "connect ");
-  EXPECT_EQ(types("evt.type in (execve, sendto)"), "exec ");
+  EXPECT_EQ(types("evt.type in (execve, mprotect)"), "exec ");
   EXPECT_EQ(types("not evt.type = execve and evt.type in (execve, connect)"), "exec connect ");
   EXPECT_EQ(types("not evt.type in (execve, execveat) and evt.type in (execve, connect)"),
             "connect ");
@@ -262,8 +262,9 @@ TEST_F(RulesEval, EventTypes) {
   // A filter for other types does not match, whatever else holds.
   EXPECT_TRUE(M("proc.name = cat", *Connect4()));
   EXPECT_FALSE(M("evt.type = execve and proc.name = cat", *Connect4()));
-  EXPECT_EQ(Err("evt.type = sendto"),
-            "condition:1:1: evt.type: vigil does not capture sendto (vigil lacks evt.type sendto)");
+  EXPECT_EQ(Err("evt.type = mprotect"),
+            "condition:1:1: evt.type: vigil does not capture mprotect (vigil lacks evt.type "
+            "mprotect)");
 }
 
 TEST_F(RulesEval, CompileErrors) {

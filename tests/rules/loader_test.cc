@@ -289,14 +289,14 @@ TEST_F(RuleFiles, UnsupportedRulesSayWhatIsMissing) {
     and not never_true and fd.uid in ("example.com")
   output: o
   priority: INFO
-- rule: Sendto
+- rule: Mprotect
   desc: d
-  condition: evt.type in (sendto, sendmsg) and fd.connected = false
+  condition: evt.type in (mprotect, mmap) and fd.num = 3
   output: o
   priority: INFO
 - rule: Mixed
   desc: only the connect branch can match in vigil
-  condition: (evt.type = connect and fd.sport = 4444) or (evt.type = sendto and fd.name_changed = true)
+  condition: (evt.type = connect and fd.sport = 4444) or (evt.type = mprotect and fd.uid = 0)
   output: o
   priority: INFO
 )y");
@@ -307,16 +307,16 @@ TEST_F(RuleFiles, UnsupportedRulesSayWhatIsMissing) {
   EXPECT_EQ(env->missing,
             (std::vector<std::string>{"field fd.containername", "field fd.uid"}));
   EXPECT_EQ(env->reason, "vigil lacks field fd.containername; field fd.uid");
-  const RuleInfo* sendto = Find(*rs, "Sendto");
-  EXPECT_EQ(sendto->missing, (std::vector<std::string>{"evt.type sendto", "evt.type sendmsg"}));
+  const RuleInfo* mprotect = Find(*rs, "Mprotect");
+  EXPECT_EQ(mprotect->missing, (std::vector<std::string>{"evt.type mprotect", "evt.type mmap"}));
   const RuleInfo* mixed = Find(*rs, "Mixed");
   EXPECT_EQ(mixed->state, RuleState::kEnabled) << mixed->reason;
   EXPECT_EQ(mixed->event_types, std::vector<EventType>{EventType::kConnect});
   EXPECT_EQ(Joined(l.diagnostics),
             "r.yaml:4:3: warning: rule 'Env': not loaded: vigil lacks field fd.containername; "
             "field fd.uid\n"
-            "r.yaml:11:3: warning: rule 'Sendto': not loaded: vigil lacks evt.type sendto; "
-            "evt.type sendmsg\n");
+            "r.yaml:11:3: warning: rule 'Mprotect': not loaded: vigil lacks evt.type mprotect; "
+            "evt.type mmap\n");
 }
 
 TEST_F(RuleFiles, ErrorsPointIntoTheFile) {

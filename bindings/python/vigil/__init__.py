@@ -194,7 +194,7 @@ class Capture:
     @classmethod
     def live(cls, events=None, *, exclude_pids=(), exclude_self=True, container_only=False,
              ring_buffer_bytes_per_cpu=0, max_processes=0, max_containers=0, write_path=None,
-             timeout=None, rules=None, asset_interval=0):
+             timeout=None, rules=None, asset_interval=0, payload_bytes=0):
         """Starts a live capture (root, or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).
 
         events: "exec,open,network" or a list of type/category names (None:
@@ -206,7 +206,10 @@ class Capture:
         write_path: also record everything to this file (replay with open_recording).
         timeout: default for iteration (see the class docstring).
         rules: a vigil.Rules; with events=None, capture what the rules need
-        (their event types plus exec/fork/exit for the process table).
+        (their event types plus exec/fork/exit for the process table, and
+        payload bytes when a rule reads evt.buffer).
+        payload_bytes: leading bytes of sendto/recvfrom payloads kept as
+        evt.buffer (at most 127; 0, the default, keeps the workload's data out).
         Zero for the sizes means the library default.
         """
         native = _vigil.Capture.open_live(
@@ -220,6 +223,7 @@ class Capture:
             write_path=write_path or "",
             rules=None if rules is None else rules._rules,
             asset_interval=float(asset_interval),
+            payload_bytes=int(payload_bytes),
         )
         return cls(native, timeout)
 
@@ -359,6 +363,13 @@ class Rules:
         """The event types a capture for these rules attaches ("exec,fork,...")."""
         return self._rules.capture_events()
 
+    def wait_for_host_names(self, timeout=10.0):
+        """Waits (seconds) until every host name of the rules' fd.sip.name-style
+        checks was looked up once; they resolve in the background after
+        loading and match no address until then. True when done (at once
+        without host names), False on timeout. Releases the GIL."""
+        return self._rules.wait_for_host_names(float(timeout))
+
     def __len__(self):
         return len(self._rules.rules())
 
@@ -477,3 +488,7 @@ class Filter:
     def event_types(self):
         """The event types the condition can match ([] means every type)."""
         return self._f.event_types()
+
+    def wait_for_host_names(self, timeout=10.0):
+        """As Rules.wait_for_host_names, for the filter's own host names."""
+        return self._f.wait_for_host_names(float(timeout))

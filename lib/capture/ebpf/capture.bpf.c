@@ -129,6 +129,23 @@ struct {
   __type(value, struct vg_config);
 } vg_config_map SEC(".maps");
 
+/* The last peer of each unconnected datagram socket seen by sendto/recvfrom,
+ * keyed by the socket's inode number (unique while the socket lives, and not
+ * reused soon after, unlike its address): decides fd.name_changed as
+ * libsinsp's fd table does. LRU-bounded; an evicted socket's next packet
+ * counts as a change, which errs towards alerting. */
+struct vg_peer {
+  __u64 addr[2];
+  __u16 port;
+  __u16 family;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u64);
+  __type(value, struct vg_peer);
+} last_peer SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 1024);
@@ -627,13 +644,20 @@ EXIT(ftruncate) { return fd_path(ctx, VG_TRUNCATE, VG_CAT_FILE, 0); }
 
 /* ---- network ----------------------------------------------------------------- */
 
-static __always_inline struct sock *fd_sock(struct task_struct *task, long fd) {
+/* The sock behind an fd (NULL if it is not a socket); its inode number in
+ * *ino when ino is not NULL. */
+static __always_inline struct sock *fd_sock_ino(struct task_struct *task, long fd, __u64 *ino) {
   struct file *f = fd_file(task, fd);
   if (!f) return NULL;
   umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
   if ((mode & S_IFMT) != S_IFSOCK) return NULL;
+  if (ino) *ino = BPF_CORE_READ(f, f_inode, i_ino);
   struct socket *sock = BPF_CORE_READ(f, private_data);
   return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline struct sock *fd_sock(struct task_struct *task, long fd) {
+  return fd_sock_ino(task, fd, NULL);
 }
 
 /* Local and remote addresses of a socket, from the kernel's sock. */
@@ -644,6 +668,10 @@ static __always_inline void sock_from_sk(struct vg_sock *vs, struct sock *sk) {
   vs->protocol = BPF_CORE_READ(sk, sk_protocol);
   vs->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
   vs->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  /* TCP_ESTABLISHED (also what connect() sets on a UDP socket) or
+   * TCP_CLOSE_WAIT: the socket has a peer. */
+  __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+  vs->flags |= VG_SOCK_STATE_KNOWN | ((state == 1 || state == 8) ? VG_SOCK_CONNECTED : 0);
   if (vs->family == AF_INET) {
     __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
     __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
@@ -794,6 +822,80 @@ static __always_inline int do_dup(struct trace_event_raw_sys_exit *ctx) {
 EXIT(dup) { return do_dup(ctx); }
 EXIT(dup2) { return do_dup(ctx); }
 EXIT(dup3) { return do_dup(ctx); }
+
+/* The first bytes of a user buffer (n of them valid; at most the configured
+ * payload_bytes, itself at most VG_MAX_DATA) as one slot. */
+static __always_inline void put_user_data(struct vg_scratch *s, __u32 *cur, const void *u, long n) {
+  __u32 c = *cur & (VG_SCRATCH_HALF - 1);
+  struct vg_config *cfg = get_config();
+  long snap = cfg ? cfg->payload_bytes : 0;
+  if (n < 0) n = 0;
+  if (n > snap) n = snap;
+  if (n > VG_MAX_DATA) n = VG_MAX_DATA;
+  __u32 len = (__u32)n;
+  asm volatile("%[n] &= 127" : [n] "+r"(len)); /* keeps the bound visible to the verifier */
+  if (!u || !len || bpf_probe_read_user(&s->rec[c + 2], len, u) != 0) len = 0;
+  s->rec[c] = len & 0xff;
+  s->rec[(c + 1) & (VG_SCRATCH_SIZE - 1)] = 0;
+  *cur = c + 2 + (len & 127);
+}
+
+/* sendto/sendmsg and recvfrom/recvmsg: both ends of the socket, the peer
+ * address passed (sendto's destination, recvfrom's source: UDP), the size in
+ * the result and the first bytes of the data (Falco's evt.buffer). These
+ * run once per packet: attached only when asked for by name or by rules,
+ * never by the default set. */
+static __always_inline int do_xfer(struct trace_event_raw_sys_exit *ctx, __u16 type, int is_msg) {
+  struct task_struct *task;
+  /* ctx->ret read once: clang would otherwise select between two ctx
+   * offsets below, and the verifier refuses a modified ctx pointer. */
+  long ret = ctx->ret;
+  asm volatile("" : "+r"(ret));
+  /* A non-blocking reader's empty poll (EAGAIN) carries nothing: not sent.
+   * Busy event-loop servers make many. */
+  if (type == VG_RECVFROM && ret == -11 /* EAGAIN */) return 0;
+  struct vg_scratch *s = begin_net(ctx, type, &task);
+  if (!s) return 0;
+  struct vg_args *a = ARGS(s);
+  struct vg_sock *vs = SOCK(s);
+  __u64 ino = 0;
+  sock_from_sk(vs, fd_sock_ino(task, (int)a->a[0], &ino));
+  const void *buf = (const void *)a->a[1];
+  const void *peer = (const void *)a->a[4];
+  if (is_msg) {
+    struct user_msghdr mh = {};
+    bpf_probe_read_user(&mh, sizeof(mh), (const void *)a->a[1]);
+    peer = mh.msg_name;
+    struct iovec iov = {};
+    if (mh.msg_iov) bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov);
+    buf = iov.iov_base;
+    a->a[5] = (long)iov.iov_len < ret ? (long)iov.iov_len : ret; /* first iovec only */
+  } else {
+    a->a[5] = ret;
+  }
+  if (peer && ret >= 0 && !(vs->flags & VG_SOCK_CONNECTED) && ino &&
+      sock_from_user(vs, peer, 1) != 0) {
+    struct vg_peer now = {};
+    __builtin_memcpy(now.addr, vs->raddr, 16);
+    now.port = vs->rport;
+    now.family = vs->family;
+    struct vg_peer *last = bpf_map_lookup_elem(&last_peer, &ino);
+    if (!last || last->addr[0] != now.addr[0] || last->addr[1] != now.addr[1] ||
+        last->port != now.port || last->family != now.family) {
+      vs->flags |= VG_SOCK_PEER_CHANGED;
+      bpf_map_update_elem(&last_peer, &ino, &now, BPF_ANY);
+    }
+    vs->flags |= VG_SOCK_PEER_KNOWN;
+  }
+  __u32 cur = NET_BODY_OFF;
+  put_user_data(s, &cur, buf, a->a[5]);
+  emit(s, cur, VG_CAT_NETWORK);
+  return 0;
+}
+EXIT(sendto) { return do_xfer(ctx, VG_SENDTO, 0); }
+EXIT(sendmsg) { return do_xfer(ctx, VG_SENDTO, 1); }
+EXIT(recvfrom) { return do_xfer(ctx, VG_RECVFROM, 0); }
+EXIT(recvmsg) { return do_xfer(ctx, VG_RECVFROM, 1); }
 
 /* ---- identity ------------------------------------------------------------------ */
 EXIT(setuid) { return plain(ctx, VG_SETUID, VG_CAT_IDENTITY); }

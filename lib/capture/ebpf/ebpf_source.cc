@@ -49,6 +49,8 @@ const std::vector<TypeSyscalls>& Table() {
       {EventType::kBind, {"bind"}},
       {EventType::kListen, {"listen"}},
       {EventType::kSocket, {"socket"}},
+      {EventType::kSendto, {"sendto", "sendmsg"}},
+      {EventType::kRecvfrom, {"recvfrom", "recvmsg"}},
       {EventType::kSetUid, {"setuid", "setreuid", "setresuid"}},
       {EventType::kSetGid, {"setgid", "setregid", "setresgid"}},
       {EventType::kCapset, {"capset"}},
@@ -70,14 +72,18 @@ const std::vector<TypeSyscalls>& Table() {
 }
 
 // libbpf messages are collected (not printed) while this source opens, so
-// that a verifier failure becomes part of the returned error.
+// that a verifier failure becomes part of the returned error. The verifier's
+// reason is at the end of a log that can run to megabytes: the collector keeps
+// the last 64-128 KiB, never the head.
 thread_local std::string* g_libbpf_log = nullptr;
 
 int CollectLibbpfLog(enum libbpf_print_level level, const char* fmt, va_list ap) {
   if (!g_libbpf_log || level == LIBBPF_DEBUG) return 0;
   char buf[1024];
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  if (g_libbpf_log->size() < 64 * 1024) g_libbpf_log->append(buf);
+  constexpr size_t kKeep = 64 * 1024;
+  g_libbpf_log->append(buf);
+  if (g_libbpf_log->size() > 2 * kKeep) g_libbpf_log->erase(0, g_libbpf_log->size() - kKeep);
   return n;
 }
 
@@ -195,6 +201,7 @@ struct EbpfSource::State {
   std::atomic<uint64_t> received{0};
   std::unique_ptr<KernelDecoder> decoder;
   int ncpus = 1;
+  int poll_interval_ms = 5;
 
   ~State() {
     DestroyLinks();
@@ -363,7 +370,10 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   }
 
   if (int err = capture_bpf__load(skel); err != 0) {
-    if (err == -EPERM || err == -EACCES)
+    // The verifier also answers EACCES: its log (ending in this marker) tells
+    // a refused program apart from a caller without the capabilities.
+    bool verifier_log = log.find("-- END PROG LOAD LOG --") != std::string::npos;
+    if ((err == -EPERM || err == -EACCES) && !verifier_log)
       return PermissionDeniedError(
           "loading eBPF programs was refused (run as root, or with CAP_BPF, CAP_PERFMON and "
           "CAP_SYS_ADMIN): " + LastLines(log, 3));
@@ -392,6 +402,7 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   cfg.self_tgid = 0;
   cfg.wakeup_bytes = std::min<uint32_t>(ring_bytes / 4, 256 * 1024);
   cfg.capture_threads = 0;
+  cfg.payload_bytes = std::min<uint32_t>(opts.payload_bytes, VG_MAX_DATA);
   uint32_t zero = 0;
   if (bpf_map_update_elem(bpf_map__fd(skel->maps.vg_config_map), &zero, &cfg, BPF_ANY) != 0)
     return InternalError(std::string("cannot write the eBPF configuration: ") + strerror(errno));
@@ -459,6 +470,7 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   st->decoder = std::make_unique<KernelDecoder>(opts.wall_minus_mono_ns);
   st->arena.reserve(1 << 20);
   st->recs.reserve(opts.max_batch);
+  st->poll_interval_ms = std::max(1, opts.poll_interval_ms);
   return std::unique_ptr<EbpfSource>(new EbpfSource(std::move(st)));
 }
 
@@ -492,9 +504,9 @@ Result<std::optional<SourceItem>> EbpfSource::Next(std::chrono::steady_clock::ti
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return std::optional<SourceItem>();
     // Wake-ups are batched in the kernel, so wait at most a short slice and
-    // look at the rings again: this bounds latency at ~10 ms.
+    // look at the rings again: this bounds latency at ~poll_interval_ms.
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-    int slice = static_cast<int>(std::min<int64_t>(left, 10));
+    int slice = static_cast<int>(std::min<int64_t>(left, st.poll_interval_ms));
     epoll_event evs[8];
     int rc = epoll_wait(ring_buffer__epoll_fd(st.rb), evs, 8, std::max(slice, 1));
     for (int i = 0; i < rc; ++i) {

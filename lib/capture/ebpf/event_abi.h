@@ -5,7 +5,7 @@
  * A record is:
  *   struct vg_header                       (always)
  *   struct vg_args                         (always)
- *   struct vg_sock                         (connect/accept/bind/listen and dup only)
+ *   struct vg_sock                         (connect/accept/bind/listen, dup, sendto/recvfrom)
  *   up to VG_MAX_STRINGS strings, each:    __u16 length, then `length` bytes
  *                                          (no NUL; absent strings have length 0)
  * vg_header.size is the total size. User space never trusts any length: every
@@ -52,6 +52,7 @@ enum vg_type {
   VG_OPEN = 10, VG_UNLINK = 11, VG_RENAME = 12, VG_CHMOD = 13, VG_CHOWN = 14,
   VG_MKDIR = 15, VG_LINK = 16, VG_SYMLINK = 17, VG_TRUNCATE = 18, VG_DUP = 19,
   VG_CONNECT = 30, VG_ACCEPT = 31, VG_BIND = 32, VG_LISTEN = 33, VG_SOCKET = 34,
+  VG_SENDTO = 35, VG_RECVFROM = 36,
   VG_SETUID = 40, VG_SETGID = 41, VG_CAPSET = 42,
   VG_SETNS = 50, VG_UNSHARE = 51, VG_MOUNT = 52, VG_UMOUNT = 53, VG_PIVOT_ROOT = 54,
   VG_CHROOT = 55,
@@ -88,10 +89,18 @@ struct vg_sock {
   __u16 protocol;    /* IPPROTO_* */
   __u16 lport;       /* host order */
   __u16 rport;       /* host order */
-  __u16 pad[3];
+  __u16 flags;       /* VG_SOCK_* */
+  __u16 pad[2];
   __u8 laddr[16];
   __u8 raddr[16];
 };
+
+/* vg_sock.flags */
+#define VG_SOCK_CONNECTED 1u    /* the sock has a peer (TCP established, UDP connect'ed) */
+#define VG_SOCK_STATE_KNOWN 2u  /* VG_SOCK_CONNECTED was read from a sock (else: unknown) */
+#define VG_SOCK_PEER_CHANGED 4u /* sendto/recvfrom on an unconnected socket: this packet's
+                                 * peer differs from the socket's previous one (fd.name_changed) */
+#define VG_SOCK_PEER_KNOWN 8u   /* VG_SOCK_PEER_CHANGED was decided (a peer address was passed) */
 
 /* One standard stream (fd 0, 1 or 2) of a new image: the exec record's sixth
  * string slot holds three of these (fd order), slots 7-9 their names (the
@@ -100,6 +109,7 @@ struct vg_sock {
 #define VG_FD_CLOSED 0xffffffffu /* vg_fdinfo.mode of an fd that is not open */
 #define VG_NOT_SAME 0xff
 #define VG_STDIO_NAME_MAX 1024   /* per name, including the NUL: keeps the record bounded */
+#define VG_MAX_DATA 127          /* sendto/recvfrom: payload bytes kept (evt.buffer) */
 struct vg_fdinfo {
   __u32 mode;         /* i_mode; VG_FD_CLOSED when not open; 0: anonymous inode */
   __u8 same_as;       /* 0-2: the same open file as that lower fd; VG_NOT_SAME otherwise */
@@ -114,7 +124,7 @@ struct vg_config {
   __u32 self_tgid;        /* 0: none */
   __u32 wakeup_bytes;     /* force a wake-up when this much data is pending */
   __u32 capture_threads;  /* emit Fork for new threads too */
-  __u32 pad;
+  __u32 payload_bytes;    /* sendto/recvfrom: leading payload bytes kept, <= VG_MAX_DATA */
 };
 
 #endif /* VIGIL_CAPTURE_EBPF_EVENT_ABI_H_ */

@@ -107,6 +107,8 @@ fb::Offset<s::SockAddr> BuildSock(fb::FlatBufferBuilder& b, const vg_sock& vs,
   sb.add_local_port(vs.lport);
   sb.add_remote_port(vs.rport);
   if (vs.family == 1) sb.add_unix_path(up);
+  if (vs.flags & VG_SOCK_STATE_KNOWN) sb.add_connected((vs.flags & VG_SOCK_CONNECTED) != 0);
+  if (vs.flags & VG_SOCK_PEER_KNOWN) sb.add_peer_changed((vs.flags & VG_SOCK_PEER_CHANGED) != 0);
   return sb.Finish();
 }
 
@@ -212,7 +214,8 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
     return DataLossError("kernel record size field " + std::to_string(h.size) +
                          " does not match its length " + std::to_string(rec.size()));
   const auto type = static_cast<s::EventType>(h.type);
-  const bool net = (h.type >= VG_CONNECT && h.type <= VG_LISTEN) || h.type == VG_DUP;
+  const bool net = (h.type >= VG_CONNECT && h.type <= VG_LISTEN) || h.type == VG_DUP ||
+                   h.type == VG_SENDTO || h.type == VG_RECVFROM;
   size_t off = kFixed;
   vg_sock vs{};
   if (net) {
@@ -536,6 +539,22 @@ Result<std::span<const uint8_t>> KernelDecoder::Decode(std::span<const uint8_t> 
       auto name = str.Next();
       body = s::CreateMemfdCreate(b, S(name), a.a[1], fd_res).Union();
       body_type = s::Body::MemfdCreate;
+      break;
+    }
+    case VG_SENDTO:
+    case VG_RECVFROM: {
+      auto data = str.Next();
+      auto sa = BuildSock(b, vs, {});
+      auto bytes = b.CreateVector(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+      const int fd = static_cast<int>(a.a[0]);
+      const uint64_t size = res > 0 ? static_cast<uint64_t>(res) : 0;
+      if (h.type == VG_SENDTO) {
+        body = s::CreateSendto(b, fd, sa, size, bytes).Union();
+        body_type = s::Body::Sendto;
+      } else {
+        body = s::CreateRecvfrom(b, fd, sa, size, bytes).Union();
+        body_type = s::Body::Recvfrom;
+      }
       break;
     }
     case VG_USERFAULTFD:
