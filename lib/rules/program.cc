@@ -675,7 +675,6 @@ EvalContext::EvalContext(const Event& event, fields::Enrichment* enrichment,
 const FieldValue& EvalContext::Get(uint32_t id) {
   if (cache_.Has(id)) return cache_.Get(id);
   const Slot& s = slots_[id];
-  FieldValue v;
   const FieldRef* ref = nullptr;
   if (s.kind == Slot::Kind::kField) {
     ref = &s.ref;
@@ -686,19 +685,22 @@ const FieldValue& EvalContext::Get(uint32_t id) {
       if (b == body) ref = &r;
     if (!ref && s.has_fallback) ref = &s.ref;
   }
-  if (ref) {
-    if (enrichment_) {
-      v = fields::Extract(*ref, *static_cast<const schema::Event*>(event_.table()), *enrichment_);
-    } else {
-      v = event_.Field(*ref);
-    }
-  } else if (s.kind == Slot::Kind::kUserName) {
-    v = UserNameOf(event_, Get(s.child));
-  } else if (s.kind != Slot::Kind::kField && s.kind != Slot::Kind::kArgByBody) {
-    v = Transform(s.kind, Get(s.child));
-  }
+  // Values go straight into the cache slot (one move, not two: this runs for
+  // every field of every event). A child slot (Transform, UserNameOf) is
+  // another slot, so `out` stays valid while it is computed.
   FieldValue& out = cache_.Put(id);
-  out = std::move(v);
+  if (ref) {
+    if (enrichment_)
+      out = fields::Extract(*ref, *static_cast<const schema::Event*>(event_.table()), *enrichment_);
+    else
+      out = event_.Field(*ref);
+  } else if (s.kind == Slot::Kind::kUserName) {
+    out = UserNameOf(event_, Get(s.child));
+  } else if (s.kind != Slot::Kind::kField && s.kind != Slot::Kind::kArgByBody) {
+    out = Transform(s.kind, Get(s.child));
+  } else {
+    out = FieldValue();
+  }
   return out;
 }
 
