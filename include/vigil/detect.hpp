@@ -199,7 +199,10 @@ class VIGIL_EXPORT Detector {
 // event types plus exec, fork and exit, which keep the process table (and so
 // every proc.* field and the ancestry) accurate. These three are attached off
 // the syscall path (sched tracepoints) and cost unrelated syscalls nothing.
-// `payload_bytes` is raised to CaptureOptions::kMaxPayloadBytes when a rule
+// When the rules need dup, sendto or recvfrom, connect and accept come too
+// (once per connection): they record which end of a socket is the server
+// (fd.is_server, fd.sip, ... of the later events; without that record
+// vigil guesses from the port order). `payload_bytes` is raised to CaptureOptions::kMaxPayloadBytes when a rule
 // reads evt.buffer (RuleSet::ReadsPayload), and left as `base` has it
 // otherwise.
 VIGIL_EXPORT CaptureOptions CaptureOptionsFor(const RuleSet& rules, CaptureOptions base = {});

@@ -236,7 +236,10 @@ SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr) {
         return type == Body::Sendto ? SockRole::kClient : SockRole::kServer;
       [[fallthrough]];
     case Body::Dup:
-      return addr ? SockRoleByPorts(addr->local_port(), addr->remote_port()) : SockRole::kNone;
+      if (!addr) return SockRole::kNone;
+      if (addr->server_side().has_value() && addr->remote_port() != 0)
+        return *addr->server_side() ? SockRole::kServer : SockRole::kClient;
+      return SockRoleByPorts(addr->local_port(), addr->remote_port());
     default: return SockRole::kNone;
   }
 }

@@ -60,7 +60,9 @@ enum class SockRole : uint8_t {
 // Which end of the socket in `ev` is the server. connect/accept/bind/listen
 // say so; a datagram sendto is the client's and a datagram recvfrom the
 // server's (libsinsp's convention for UDP); for anything else (dup, stream
-// send/recv) the kernel keeps no "who connected" bit, and SockRoleByPorts guesses.
+// send/recv) the capture's record of the socket's accept or connect
+// (SockAddr.server_side) decides, and without one SockRoleByPorts guesses
+// (the kernel keeps no "who connected" bit).
 SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr);
 // The guess from ports alone: no peer is a listener; otherwise the ephemeral
 // (higher) port is the client's.

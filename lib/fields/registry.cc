@@ -210,7 +210,10 @@ constexpr Entry kEntries[] = {
     {F::kFdL4proto, "fd.l4proto", T::kString, "none",
      "The IP protocol of the socket: `tcp`, `udp`, `icmp` or `raw`."},
     {F::kFdIsServer, "fd.is_server", T::kBool, "none",
-     "`true` if the process is the server side (accept, bind, listen), `false` for connect."},
+     "`true` if the process is the server side (accept, bind, listen), `false` for connect. For "
+     "dup and stream sendto/recvfrom: from the capture's record of the socket's accept or "
+     "connect; for a socket the capture did not see connect or accept, the higher (ephemeral) "
+     "port is taken for the client's. Datagram sendto is the client's, recvfrom the server's."},
     {F::kFdConnected, "fd.connected", T::kBool, "none",
      "For TCP and UDP sockets, `true` if the socket has a peer when the syscall returns (TCP "
      "established, a `connect`ed UDP socket). Read from the kernel's socket, not tracked."},

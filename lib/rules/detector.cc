@@ -358,8 +358,18 @@ const DetectorOptions& Detector::options() const { return impl_->options; }
 
 CaptureOptions CaptureOptionsFor(const RuleSet& rules, CaptureOptions base) {
   std::vector<EventType> types = rules.InterestingEventTypes();
-  for (EventType t : {EventType::kExec, EventType::kFork, EventType::kExit})
+  auto add = [&](EventType t) {
     if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+  };
+  for (EventType t : {EventType::kExec, EventType::kFork, EventType::kExit}) add(t);
+  // Events on an existing socket (dup, sendto, recvfrom) learn which end is
+  // the server from the capture's record of its connect or accept.
+  for (EventType t : {EventType::kDup, EventType::kSendto, EventType::kRecvfrom}) {
+    if (std::find(types.begin(), types.end(), t) != types.end()) {
+      add(EventType::kConnect);
+      add(EventType::kAccept);
+    }
+  }
   std::sort(types.begin(), types.end());
   base.events = std::move(types);
   if (rules.ReadsPayload())

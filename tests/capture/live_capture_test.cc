@@ -437,6 +437,57 @@ TEST_P(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
 // socket(2), dup2 of a connected TCP socket onto stdout (the reverse-shell
 // move: Falco's "Redirect STDOUT/STDIN to Network Connection"), dup(2) of a
 // file, and userfaultfd(2).
+// Which end of a dup'ed TCP socket is the server's comes from the capture's
+// record of the socket's accept() or connect(), not from the ports: here the
+// client binds a port below the server's, so the port-order guess would swap
+// them. Both ends are dup2'ed onto standard streams, as a reverse shell does.
+TEST_P(LiveCaptureTest, DupedSocketRoleComesFromAcceptAndConnect) {
+  if (!cap_) return;
+  const sockaddr_in server = FreeLoopbackAddress(SOCK_STREAM);  // ephemeral: high
+  uint16_t client_port = 0;
+  pid_t child = RunChild([&] {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = server;
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 1) != 0) return 1;
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in low{};
+    low.sin_family = AF_INET;
+    low.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool bound = false;
+    for (uint16_t p = static_cast<uint16_t>(21000 + getpid() % 5000); p < 30000 && !bound; ++p) {
+      low.sin_port = htons(p);
+      bound = bind(c, reinterpret_cast<sockaddr*>(&low), sizeof low) == 0;
+    }
+    if (!bound || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 2;
+    int s = accept(l, nullptr, nullptr);
+    if (s < 0 || dup2(c, 1) != 1 || dup2(s, 2) != 2) return 3;
+    return 0;
+  });
+  const std::string sport = std::to_string(ntohs(server.sin_port));
+  EXPECT_NE(Find(EventType::kConnect, child,
+                 [&](const Event& e) {
+                   client_port = Table(e)->body_as_Connect()->addr()->local_port();
+                   return true;
+                 }),
+            "");
+  ASSERT_LT(client_port, ntohs(server.sin_port));  // the port order points the wrong way
+  for (int fd : {1, 2}) {
+    SCOPED_TRACE(fd);
+    EXPECT_NE(Find(EventType::kDup, child,
+                   [&](const Event& e) {
+                     if (Table(e)->body_as_Dup()->new_fd() != fd) return false;
+                     EXPECT_EQ(Str(e, "fd.is_server"), fd == 2 ? "true" : "false");
+                     EXPECT_EQ(Str(e, "fd.sport"), sport);
+                     EXPECT_EQ(Str(e, "fd.cport"), std::to_string(client_port));
+                     EXPECT_EQ(Str(e, "fd.name"), "127.0.0.1:" + std::to_string(client_port) +
+                                                      "->127.0.0.1:" + sport);
+                     return true;
+                   }),
+              "");
+  }
+  EXPECT_EQ(Reap(child), 0);
+}
+
 TEST_P(LiveCaptureTest, SocketDupAndUserfaultfd) {
   if (!cap_) return;
   // A server port below the ephemeral range, as a real listener's: which end

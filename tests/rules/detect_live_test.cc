@@ -319,8 +319,9 @@ TEST(DetectLive, FalcoJavaClassFileDownloadOnRecvfrom) {
   auto rules = loader.Compile();
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   CaptureOptions opts = CaptureOptionsFor(**rules);
-  EXPECT_NE(std::find(opts.events.begin(), opts.events.end(), EventType::kRecvfrom),
-            opts.events.end());
+  for (EventType t : {EventType::kRecvfrom, EventType::kConnect, EventType::kAccept})
+    EXPECT_NE(std::find(opts.events.begin(), opts.events.end(), t), opts.events.end())
+        << EventTypeName(t);
   auto cap = Capture::OpenLive(opts);
   ASSERT_TRUE(cap.ok()) << cap.status().ToString();
   std::vector<Alert> alerts;
@@ -335,16 +336,12 @@ TEST(DetectLive, FalcoJavaClassFileDownloadOnRecvfrom) {
   ASSERT_EQ(symlink("/usr/bin/python3", (dir + "/python-ok").c_str()), 0);
   // Listener, client and accepted end in one process; the client's recv()
   // is glibc's recvfrom(2). It prints the ports: "client_port server_port".
-  // The listener takes a port below the ephemeral range, as servers do: for
-  // a TCP socket the kernel keeps no "who connected" bit and vigil takes the
-  // higher port for the client's (fields/body_args.hpp, SockRoleByPorts).
+  // Both ports are ephemeral, so their order says nothing: which end is the
+  // server comes from the capture's record of the sockets' connect and
+  // accept (SockAddr.server_side), which these rules' capture includes.
   const std::string script =
       "import socket\n"
-      "l = socket.socket()\n"
-      "for p in range(21000, 22000):\n"
-      "    try: l.bind(('127.0.0.1', p)); break\n"
-      "    except OSError: pass\n"
-      "l.listen(1)\n"
+      "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)\n"
       "c = socket.create_connection(l.getsockname()); a, _ = l.accept()\n"
       "a.sendall(bytes.fromhex('cafebabe0000003d') + b'x' * 64)\n"
       "got = c.recv(4096)\n"

@@ -146,6 +146,28 @@ struct {
   __type(value, struct vg_peer);
 } last_peer SEC(".maps");
 
+/* Which end of a stream socket a process holds, by socket inode number:
+ * VG_SOCK_SERVER for a socket accept() returned, 0 for one that connect()ed,
+ * as the capture saw them. The kernel keeps no such bit; dup and send/recv
+ * events read it (a socket the capture never saw connect or accept falls
+ * back to the port-order guess in user space). LRU-bounded, one entry per
+ * connection. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, __u8);
+} sock_role SEC(".maps");
+
+static __always_inline void remember_role(__u64 ino, __u8 role) {
+  if (ino) bpf_map_update_elem(&sock_role, &ino, &role, BPF_ANY);
+}
+
+static __always_inline void recall_role(struct vg_sock *vs, __u64 ino) {
+  __u8 *role = ino ? bpf_map_lookup_elem(&sock_role, &ino) : NULL;
+  if (role) vs->flags |= VG_SOCK_ROLE_KNOWN | *role;
+}
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 1024);
@@ -730,7 +752,9 @@ EXIT(connect) {
   if (!s) return 0;
   struct vg_args *a = ARGS(s);
   struct vg_sock *vs = SOCK(s);
-  sock_from_sk(vs, fd_sock(task, (int)a->a[0]));
+  __u64 ino = 0;
+  sock_from_sk(vs, fd_sock_ino(task, (int)a->a[0], &ino));
+  if (ctx->ret == 0 || ctx->ret == -115 /* EINPROGRESS */) remember_role(ino, 0);
   /* The destination as asked (the sock may not be connected yet). */
   __u16 fam = sock_from_user(vs, (const void *)a->a[1], 1);
   __u32 cur = NET_BODY_OFF;
@@ -747,7 +771,11 @@ static __always_inline int do_accept(struct trace_event_raw_sys_exit *ctx) {
   struct vg_scratch *s = begin_net(ctx, VG_ACCEPT, &task);
   if (!s) return 0;
   struct vg_sock *vs = SOCK(s);
-  if (ctx->ret >= 0) sock_from_sk(vs, fd_sock(task, ctx->ret));
+  if (ctx->ret >= 0) {
+    __u64 ino = 0;
+    sock_from_sk(vs, fd_sock_ino(task, ctx->ret, &ino));
+    remember_role(ino, VG_SOCK_SERVER);
+  }
   __u32 cur = NET_BODY_OFF;
   put_empty(s, &cur);
   emit(s, cur, VG_CAT_NETWORK);
@@ -811,6 +839,7 @@ static __always_inline int do_dup(struct trace_event_raw_sys_exit *ctx) {
       if ((mode & S_IFMT) == S_IFSOCK) {
         struct socket *sock = BPF_CORE_READ(f, private_data);
         sock_from_sk(SOCK(s), BPF_CORE_READ(sock, sk));
+        recall_role(SOCK(s), BPF_CORE_READ(f, f_inode, i_ino));
       }
     }
   }
@@ -860,6 +889,7 @@ static __always_inline int do_xfer(struct trace_event_raw_sys_exit *ctx, __u16 t
   struct vg_sock *vs = SOCK(s);
   __u64 ino = 0;
   sock_from_sk(vs, fd_sock_ino(task, (int)a->a[0], &ino));
+  recall_role(vs, ino);
   const void *buf = (const void *)a->a[1];
   const void *peer = (const void *)a->a[4];
   if (is_msg) {

@@ -101,6 +101,8 @@ struct vg_sock {
 #define VG_SOCK_PEER_CHANGED 4u /* sendto/recvfrom on an unconnected socket: this packet's
                                  * peer differs from the socket's previous one (fd.name_changed) */
 #define VG_SOCK_PEER_KNOWN 8u   /* VG_SOCK_PEER_CHANGED was decided (a peer address was passed) */
+#define VG_SOCK_SERVER 16u      /* this end came from accept() (else from connect()) ... */
+#define VG_SOCK_ROLE_KNOWN 32u  /* ... when set: the capture saw that accept or connect */
 
 /* One standard stream (fd 0, 1 or 2) of a new image: the exec record's sixth
  * string slot holds three of these (fd order), slots 7-9 their names (the

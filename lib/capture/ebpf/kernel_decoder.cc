@@ -109,6 +109,7 @@ fb::Offset<s::SockAddr> BuildSock(fb::FlatBufferBuilder& b, const vg_sock& vs,
   if (vs.family == 1) sb.add_unix_path(up);
   if (vs.flags & VG_SOCK_STATE_KNOWN) sb.add_connected((vs.flags & VG_SOCK_CONNECTED) != 0);
   if (vs.flags & VG_SOCK_PEER_KNOWN) sb.add_peer_changed((vs.flags & VG_SOCK_PEER_CHANGED) != 0);
+  if (vs.flags & VG_SOCK_ROLE_KNOWN) sb.add_server_side((vs.flags & VG_SOCK_SERVER) != 0);
   return sb.Finish();
 }
 
