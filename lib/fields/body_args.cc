@@ -343,9 +343,13 @@ std::string StdioName(const state::StdioFd& f) {
   if (fmt == 0140000) {
     if (f.family == 1) return f.name;  // unix: the socket's path, or its peer's
     if (f.addr_len == 0 || (f.family != 2 && f.family != 10)) return {};
-    // Unconnected sockets show their local address.
+    // Unconnected sockets show their local address. The role as the
+    // capture saw the socket's accept/connect, else guessed from the ports.
+    const SockRole role = f.server_side >= 0 && f.rport != 0
+                              ? (f.server_side == 1 ? SockRole::kServer : SockRole::kClient)
+                              : SockRoleByPorts(f.lport, f.rport);
     return IpTupleName(f.family == 10, f.laddr.data(), f.addr_len, f.lport, f.raddr.data(),
-                       f.addr_len, f.rport, SockRoleByPorts(f.lport, f.rport));
+                       f.addr_len, f.rport, role);
   }
   if (fmt == 0010000 && f.name.empty()) return "pipe:[" + std::to_string(f.ino) + "]";
   return f.name;

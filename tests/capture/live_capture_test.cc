@@ -440,7 +440,8 @@ TEST_P(LiveCaptureTest, TcpIpv4ConnectAcceptBindListen) {
 // Which end of a dup'ed TCP socket is the server's comes from the capture's
 // record of the socket's accept() or connect(), not from the ports: here the
 // client binds a port below the server's, so the port-order guess would swap
-// them. Both ends are dup2'ed onto standard streams, as a reverse shell does.
+// them. Both ends are dup2'ed onto standard streams, as a reverse shell does,
+// and the exec that follows sees them as its stdout and stderr.
 TEST_P(LiveCaptureTest, DupedSocketRoleComesFromAcceptAndConnect) {
   if (!cap_) return;
   const sockaddr_in server = FreeLoopbackAddress(SOCK_STREAM);  // ephemeral: high
@@ -461,7 +462,8 @@ TEST_P(LiveCaptureTest, DupedSocketRoleComesFromAcceptAndConnect) {
     if (!bound || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 2;
     int s = accept(l, nullptr, nullptr);
     if (s < 0 || dup2(c, 1) != 1 || dup2(s, 2) != 2) return 3;
-    return 0;
+    execl("/bin/true", "true", nullptr);  // the new image's standard streams
+    return 4;
   });
   const std::string sport = std::to_string(ntohs(server.sin_port));
   EXPECT_NE(Find(EventType::kConnect, child,
@@ -485,6 +487,14 @@ TEST_P(LiveCaptureTest, DupedSocketRoleComesFromAcceptAndConnect) {
                    }),
               "");
   }
+  const std::string tuple = "127.0.0.1:" + std::to_string(client_port) + "->127.0.0.1:" + sport;
+  EXPECT_NE(Find(EventType::kExec, child,
+                 [&](const Event& e) {
+                   EXPECT_EQ(Str(e, "proc.stdout.name"), tuple);  // the client's end
+                   EXPECT_EQ(Str(e, "proc.stderr.name"), tuple);  // the server's end
+                   return true;
+                 }),
+            "");
   EXPECT_EQ(Reap(child), 0);
 }
 

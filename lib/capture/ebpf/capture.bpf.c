@@ -1108,7 +1108,8 @@ static __always_inline void put_unix_name(struct vg_scratch *s, __u32 *cur, stru
  * slot, then a name slot per fd. Bounded: three fd table reads, at most three
  * path walks (none for sockets, pipes from pipe(2) or an fd that shares the
  * open file of a lower one, e.g. a terminal or a socket dup2'ed onto 0-2),
- * names capped at VG_STDIO_NAME_MAX. No map update. */
+ * names capped at VG_STDIO_NAME_MAX. No map update (a socket's role is
+ * looked up in sock_role). */
 static __always_inline void put_stdio(struct vg_scratch *s, __u32 *cur, struct task_struct *task) {
   struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
   unsigned int max = BPF_CORE_READ(fdt, max_fds);
@@ -1132,6 +1133,7 @@ static __always_inline void put_stdio(struct vg_scratch *s, __u32 *cur, struct t
       if ((fi.mode & S_IFMT) == S_IFSOCK) {
         struct socket *sock = BPF_CORE_READ(f[i], private_data);
         sock_from_sk(&fi.sock, BPF_CORE_READ(sock, sk));
+        recall_role(&fi.sock, fi.ino);
       }
     }
     __builtin_memcpy(&s->rec[(c + 2 + i * sizeof(fi)) & (VG_SCRATCH_SIZE - 1)], &fi, sizeof(fi));
