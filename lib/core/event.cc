@@ -249,14 +249,12 @@ std::string Event::ToJson() const {
   WriteArgs(w, ev);
   // The payload bytes a capture was asked to keep (CaptureOptions::
   // payload_bytes; none by default), in hex: they are binary.
-  const flatbuffers::Vector<uint8_t>* payload = nullptr;
-  if (const auto* x = ev.body_as_Sendto()) payload = x->data();
-  if (const auto* x = ev.body_as_Recvfrom()) payload = x->data();
-  if (payload && payload->size() > 0) {
+  const FieldValue payload = get(FieldId::kEvtBuffer);
+  if (const auto* bytes = std::get_if<std::string>(&payload); bytes && !bytes->empty()) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;
-    hex.reserve(2 * payload->size());
-    for (uint8_t b : *payload) {
+    hex.reserve(2 * bytes->size());
+    for (unsigned char b : *bytes) {
       hex.push_back(kHex[b >> 4]);
       hex.push_back(kHex[b & 15]);
     }

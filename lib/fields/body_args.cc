@@ -218,10 +218,11 @@ bool IsArgName(std::string_view name) {
   return false;
 }
 
-SockRole SockRoleByPorts(uint16_t local_port, uint16_t remote_port) {
-  return remote_port == 0            ? SockRole::kListener
-         : local_port > remote_port ? SockRole::kClient
-                                    : SockRole::kServer;
+SockRole SockRoleOfEnd(uint16_t local_port, uint16_t remote_port,
+                       std::optional<bool> server_side) {
+  if (remote_port == 0) return SockRole::kListener;
+  if (server_side) return *server_side ? SockRole::kServer : SockRole::kClient;
+  return local_port > remote_port ? SockRole::kClient : SockRole::kServer;
 }
 
 SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr) {
@@ -237,9 +238,7 @@ SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr) {
       [[fallthrough]];
     case Body::Dup:
       if (!addr) return SockRole::kNone;
-      if (addr->server_side().has_value() && addr->remote_port() != 0)
-        return *addr->server_side() ? SockRole::kServer : SockRole::kClient;
-      return SockRoleByPorts(addr->local_port(), addr->remote_port());
+      return SockRoleOfEnd(addr->local_port(), addr->remote_port(), addr->server_side());
     default: return SockRole::kNone;
   }
 }
@@ -343,13 +342,9 @@ std::string StdioName(const state::StdioFd& f) {
   if (fmt == 0140000) {
     if (f.family == 1) return f.name;  // unix: the socket's path, or its peer's
     if (f.addr_len == 0 || (f.family != 2 && f.family != 10)) return {};
-    // Unconnected sockets show their local address. The role as the
-    // capture saw the socket's accept/connect, else guessed from the ports.
-    const SockRole role = f.server_side >= 0 && f.rport != 0
-                              ? (f.server_side == 1 ? SockRole::kServer : SockRole::kClient)
-                              : SockRoleByPorts(f.lport, f.rport);
+    // Unconnected sockets show their local address.
     return IpTupleName(f.family == 10, f.laddr.data(), f.addr_len, f.lport, f.raddr.data(),
-                       f.addr_len, f.rport, role);
+                       f.addr_len, f.rport, SockRoleOfEnd(f.lport, f.rport, f.server_side));
   }
   if (fmt == 0010000 && f.name.empty()) return "pipe:[" + std::to_string(f.ino) + "]";
   return f.name;

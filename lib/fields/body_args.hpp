@@ -6,6 +6,7 @@
 #define VIGIL_LIB_FIELDS_BODY_ARGS_HPP_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,12 +62,15 @@ enum class SockRole : uint8_t {
 // say so; a datagram sendto is the client's and a datagram recvfrom the
 // server's (libsinsp's convention for UDP); for anything else (dup, stream
 // send/recv) the capture's record of the socket's accept or connect
-// (SockAddr.server_side) decides, and without one SockRoleByPorts guesses
+// (SockAddr.server_side) decides, and without one SockRoleOfEnd guesses
 // (the kernel keeps no "who connected" bit).
 SockRole SockRoleOf(schema::Body type, const schema::SockAddr* addr);
-// The guess from ports alone: no peer is a listener; otherwise the ephemeral
-// (higher) port is the client's.
-SockRole SockRoleByPorts(uint16_t local_port, uint16_t remote_port);
+// The role of a socket end with a peer-or-not and, when the capture saw its
+// accept or connect, `server_side`. No peer: a listener. Otherwise the
+// recorded side, or without one the guess that the ephemeral (higher) port
+// is the client's.
+SockRole SockRoleOfEnd(uint16_t local_port, uint16_t remote_port,
+                       std::optional<bool> server_side);
 
 // evt.arg's text rendering of an argument (addresses as fd.name does).
 std::string ArgToString(const ArgValue& v, SockRole role);

@@ -424,6 +424,7 @@ class Builder {
   }
 
   void BuildIndex() {
+    const rules::EventTypeBits default_bits = DefaultTypeBits();
     rules::EventTypeBits used;
     for (uint32_t r = 0; r < set_->infos.size(); ++r) {
       if (set_->infos[r].state != RuleState::kEnabled) continue;
@@ -439,7 +440,7 @@ class Builder {
       // kernel only for the default set: the per-packet types are attached
       // for rules that name them (Falco likewise leaves I/O syscalls out
       // unless asked, its -A).
-      used |= all ? DefaultTypeBits() : bits;
+      used |= all ? default_bits : bits;
       if (per_rule_payload_[r]) set_->reads_payload = true;
     }
     for (EventType t : AllEventTypes())

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <optional>
 #include <utility>
 
 namespace vigil::rules {
@@ -23,8 +22,6 @@ struct Batch {
   std::vector<gaicb> cbs;
   std::vector<gaicb*> list;
   std::vector<bool> collected;
-  // When every request was first seen done (see ReapOrphans).
-  std::optional<std::chrono::steady_clock::time_point> done_since;
 
   ~Batch() {
     for (gaicb& cb : cbs)
@@ -37,13 +34,13 @@ struct Batch {
   }
 };
 
-// Every submitted batch ends here, not in a destructor: glibc's helper
-// thread publishes a request's result (what gai_error reads) before it has
-// finished with the request, so a batch is freed only after it has been
-// seen done for a grace period (freeing it at once crashed, rarely, under
-// ASan). Process-wide on purpose: the resolver that submitted a batch may
-// be gone. Freed by a later round or stop of any resolver; never destroyed
-// itself (reachable at exit).
+// Batches with requests glibc could not cancel (its helper thread is inside
+// getaddrinfo and still writes into them). Process-wide on purpose: the
+// resolver that submitted them may be gone. Freed by a later round or stop
+// of any resolver once done; never destroyed itself (reachable at exit).
+// A request whose result is published (gai_error != EAI_INPROGRESS) is not
+// touched by glibc again (its helper only compares the pointer while it
+// dequeues), so a finished batch is freed at once.
 std::mutex& OrphansMu() {
   static auto* mu = new std::mutex;
   return *mu;
@@ -53,16 +50,10 @@ std::vector<std::unique_ptr<Batch>>& Orphans() {
   return *v;
 }
 void ReapOrphans(std::unique_ptr<Batch> add = nullptr) {
-  constexpr auto kGrace = std::chrono::seconds(1);
-  const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(OrphansMu());
   auto& v = Orphans();
-  std::erase_if(v, [&](const std::unique_ptr<Batch>& b) {
-    if (!b->AllDone()) return false;
-    if (!b->done_since) b->done_since = now;
-    return now - *b->done_since >= kGrace;
-  });
-  if (add) v.push_back(std::move(add));
+  std::erase_if(v, [](const std::unique_ptr<Batch>& b) { return b->AllDone(); });
+  if (add && !add->AllDone()) v.push_back(std::move(add));
 }
 
 constexpr size_t kBatchSize = 64;
@@ -226,7 +217,7 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       // EAI_AGAIN/EAI_MEMORY: the names keep their previous addresses. Some
       // requests may have been queued: cancel them, orphan what glibc owns.
       for (gaicb* cb : batch->list) gai_cancel(cb);
-      ReapOrphans(std::move(batch));
+      ReapOrphans(std::move(batch));  // kept only if glibc still owns some
       continue;
     }
     const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
@@ -276,12 +267,11 @@ bool HostResolver::Resolve(const std::vector<std::string>& names,
       slice = std::min<std::chrono::milliseconds>(2 * slice, kPollSlice);
       if (stop || std::chrono::steady_clock::now() >= deadline) {
         for (gaicb* cb : batch->list) gai_cancel(cb);
-        ReapOrphans(std::move(batch));  // glibc may still own some
+        ReapOrphans(std::move(batch));  // kept only if glibc still owns some
         if (stop) return false;
         break;
       }
     }
-    if (batch) ReapOrphans(std::move(batch));  // done: freed after the grace period
   }
   return true;
 }

@@ -212,7 +212,7 @@ StdioFd StdioFromSchema(const schema::StdioFd& fd) {
     out.protocol = a->protocol();
     out.lport = a->local_port();
     out.rport = a->remote_port();
-    if (a->server_side().has_value()) out.server_side = *a->server_side() ? 1 : 0;
+    out.server_side = a->server_side();
     const auto* l = a->local_addr();
     const auto* r = a->remote_addr();
     if (l && r && l->size() == r->size() && (l->size() == 4 || l->size() == 16)) {
@@ -899,7 +899,7 @@ flatbuffers::Offset<schema::ProcessInfo> ToInfo(flatbuffers::FlatBufferBuilder& 
             ra = fbb.CreateVector(f.raddr.data(), f.addr_len);
           }
           flatbuffers::Optional<bool> server_side = flatbuffers::nullopt;
-          if (f.server_side >= 0) server_side = f.server_side == 1;
+          if (f.server_side) server_side = *f.server_side;
           addr = schema::CreateSockAddr(fbb, static_cast<schema::SocketFamily>(f.family),
                                         f.sock_type, f.protocol, la, f.lport, ra, f.rport, 0,
                                         flatbuffers::nullopt, flatbuffers::nullopt, server_side);

@@ -61,7 +61,7 @@ struct StdioFd {
   std::string name;         // path or pseudo name (see schema::StdioFd)
   uint16_t family = 0, sock_type = 0, protocol = 0;  // sockets
   uint16_t lport = 0, rport = 0;
-  int8_t server_side = -1;  // 1: from accept(), 0: from connect(), -1: not seen
+  std::optional<bool> server_side;  // true: from accept(), false: from connect(); unseen: none
   uint8_t addr_len = 0;     // 4 or 16 for IP sockets
   std::array<uint8_t, 16> laddr{}, raddr{};
 };

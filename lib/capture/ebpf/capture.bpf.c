@@ -746,14 +746,21 @@ static __always_inline struct vg_scratch *begin_net(struct trace_event_raw_sys_e
   return s;
 }
 
+/* Fills the record's socket from the socket behind the syscall's fd argument
+ * (argument 0); returns the socket's inode number (0: not a socket). */
+static __always_inline __u64 sock_of_fd_arg(struct vg_scratch *s, struct task_struct *task) {
+  __u64 ino = 0;
+  sock_from_sk(SOCK(s), fd_sock_ino(task, (int)ARGS(s)->a[0], &ino));
+  return ino;
+}
+
 EXIT(connect) {
   struct task_struct *task;
   struct vg_scratch *s = begin_net(ctx, VG_CONNECT, &task);
   if (!s) return 0;
   struct vg_args *a = ARGS(s);
   struct vg_sock *vs = SOCK(s);
-  __u64 ino = 0;
-  sock_from_sk(vs, fd_sock_ino(task, (int)a->a[0], &ino));
+  __u64 ino = sock_of_fd_arg(s, task);
   if (ctx->ret == 0 || ctx->ret == -115 /* EINPROGRESS */) remember_role(ino, 0);
   /* The destination as asked (the sock may not be connected yet). */
   __u16 fam = sock_from_user(vs, (const void *)a->a[1], 1);
@@ -809,8 +816,7 @@ EXIT(listen) {
   struct task_struct *task;
   struct vg_scratch *s = begin_net(ctx, VG_LISTEN, &task);
   if (!s) return 0;
-  struct vg_args *a = ARGS(s);
-  sock_from_sk(SOCK(s), fd_sock(task, (int)a->a[0]));
+  sock_of_fd_arg(s, task);
   __u32 cur = NET_BODY_OFF;
   put_empty(s, &cur);
   emit(s, cur, VG_CAT_NETWORK);
@@ -887,8 +893,7 @@ static __always_inline int do_xfer(struct trace_event_raw_sys_exit *ctx, __u16 t
   if (!s) return 0;
   struct vg_args *a = ARGS(s);
   struct vg_sock *vs = SOCK(s);
-  __u64 ino = 0;
-  sock_from_sk(vs, fd_sock_ino(task, (int)a->a[0], &ino));
+  __u64 ino = sock_of_fd_arg(s, task);
   recall_role(vs, ino);
   const void *buf = (const void *)a->a[1];
   const void *peer = (const void *)a->a[4];

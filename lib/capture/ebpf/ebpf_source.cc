@@ -470,7 +470,7 @@ Result<std::unique_ptr<EbpfSource>> EbpfSource::Open(const EbpfSourceOptions& op
   st->decoder = std::make_unique<KernelDecoder>(opts.wall_minus_mono_ns);
   st->arena.reserve(1 << 20);
   st->recs.reserve(opts.max_batch);
-  st->poll_interval_ms = std::max(1, opts.poll_interval_ms);
+  st->poll_interval_ms = opts.poll_interval_ms;
   return std::unique_ptr<EbpfSource>(new EbpfSource(std::move(st)));
 }
 

@@ -22,7 +22,7 @@ struct EbpfSourceOptions {
   std::vector<uint32_t> exclude_pids;
   uint32_t ring_buffer_bytes_per_cpu = 4u << 20;
   uint32_t max_batch = 4096;
-  int poll_interval_ms = 5;  // CaptureOptions::poll_interval, >= 1
+  int poll_interval_ms = 5;  // CaptureOptions::poll_interval, clamped to 1-1000 by the caller
   int64_t wall_minus_mono_ns = 0;
   CaptureOptions::SyscallArgs syscall_args = CaptureOptions::SyscallArgs::kAuto;
   uint32_t payload_bytes = 0;  // CaptureOptions::payload_bytes, already clamped
